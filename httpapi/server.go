@@ -1,0 +1,341 @@
+// Package httpapi is fazhi's HTTP front end: a small JSON API over the
+// question-answering Engine, an OpenAI-compatible chat endpoint so chat
+// clients (Open WebUI, ChatBox, LobeChat) can use fazhi as a model, a
+// Prometheus metrics page, and an embedded single-page web chat.
+//
+// The contract: handlers are thin (decode, call the Engine, encode); every
+// error is JSON {"error": "..."}; mistakes in a request are answered with a
+// 4xx status and never a 5xx; Engine failures become a 500 with a generic
+// message while the detail goes to the log. Write endpoints need the admin
+// bearer token. Nothing here touches the disk: uploads are read into memory
+// (bounded) and handed to the Engine under a sanitised base name.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"fazhi/ingest"
+	"fazhi/rag"
+)
+
+// Engine is what the HTTP API needs from the question-answering core
+// (rag.Engine satisfies it).
+type Engine interface {
+	Ask(ctx context.Context, q rag.Question) (rag.Answer, error)
+	AskStream(ctx context.Context, q rag.Question, onChunk func(string) error) (rag.Answer, error)
+	Reports(ctx context.Context) ([]rag.ReportInfo, error)
+	Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, error)
+	Stats(ctx context.Context) (rag.Stats, error)
+	IngestFile(ctx context.Context, name string, data []byte) (rag.IngestResult, error)
+	Delete(ctx context.Context, source string) error
+}
+
+// Config tunes a Server. The zero value is usable: writes are disabled and
+// every limit takes its default.
+type Config struct {
+	AdminToken     string // bearer token for write endpoints; "" = writes disabled (403)
+	MaxBodyBytes   int64  // JSON bodies, default 1 MiB (413 beyond)
+	MaxUploadBytes int64  // multipart uploads, default 50 MiB
+	RatePerMinute  int    // per-client (remote IP) request limit, default 120; 0 = default, negative = off
+	ModelName      string // for /v1/models, default "fazhi"
+}
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultMaxBodyBytes   = 1 << 20
+	DefaultMaxUploadBytes = 50 << 20
+	DefaultRatePerMinute  = 120
+	DefaultModelName      = "fazhi"
+)
+
+// MaxQuestionRunes is the longest question (in characters) the API accepts.
+const MaxQuestionRunes = 2000
+
+// contentSecurityPolicy keeps the web page from loading or sending anything
+// anywhere but this server.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// Server is the HTTP handler for the whole API and the web page.
+type Server struct {
+	eng     Engine
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	metrics *metrics
+	limiter *rateLimiter // nil when rate limiting is off
+	started time.Time
+}
+
+// New returns a Server calling eng. A nil log discards log output.
+func New(eng Engine, cfg Config, log *slog.Logger) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if cfg.RatePerMinute == 0 {
+		cfg.RatePerMinute = DefaultRatePerMinute
+	}
+	if cfg.ModelName == "" {
+		cfg.ModelName = DefaultModelName
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		eng:     eng,
+		cfg:     cfg,
+		log:     log,
+		mux:     http.NewServeMux(),
+		metrics: newMetrics(),
+		started: time.Now(),
+	}
+	if cfg.RatePerMinute > 0 {
+		s.limiter = newRateLimiter(cfg.RatePerMinute, maxRateClients, time.Now)
+	}
+	s.routes()
+	return s
+}
+
+// NewHTTPServer wraps h in an http.Server with timeouts suited to this API:
+// slow clients cannot hold connections open forever, while answers streamed
+// over server-sent events still have two minutes to finish.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute, // uploads up to MaxUploadBytes
+		WriteTimeout:      2 * time.Minute, // covers SSE streams of reasonable length
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// CountIngested adds n reports ingested outside the HTTP API (for example
+// at start-up or by the CLI) to the fazhi_reports_ingested_total metric.
+func (s *Server) CountIngested(n int) {
+	if n > 0 {
+		s.metrics.addIngested(n)
+	}
+}
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("POST /v1/ask", s.handleAsk)
+	s.mux.HandleFunc("POST /v1/chat/completions", s.handleChatCompletions)
+	s.mux.HandleFunc("GET /v1/models", s.handleModels)
+	s.mux.HandleFunc("GET /v1/documents", s.handleListDocuments)
+	s.mux.HandleFunc("POST /v1/documents", s.requireAdmin(s.handleUploadDocument))
+	s.mux.HandleFunc("DELETE /v1/documents/{source}", s.requireAdmin(s.handleDeleteDocument))
+	s.mux.HandleFunc("GET /v1/facts", s.handleFacts)
+	s.mux.HandleFunc("GET /v1/stats", s.handleStats)
+	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
+	s.mux.HandleFunc("GET /readyz", s.handleReadyz)
+	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
+	s.mux.HandleFunc("GET /", s.handleWeb)
+}
+
+// ServeHTTP routes r, applying (in order) panic recovery, security headers,
+// the per-client rate limit on /v1/ routes, metrics and the request log.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	_, pattern := s.mux.Handler(r)
+	route := routeLabel(pattern)
+
+	h := w.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "route", route,
+				"panic", v, "stack", string(debug.Stack()))
+			if !rec.wroteHeader {
+				writeError(rec, http.StatusInternalServerError, "internal error")
+			} else {
+				rec.status = http.StatusInternalServerError
+			}
+		}
+		d := time.Since(start)
+		s.metrics.observeRequest(route, r.Method, rec.code(), d)
+		s.log.Info("http request", "method", r.Method, "route", route, "status", rec.code(),
+			"duration_ms", float64(d.Microseconds())/1000, "bytes", rec.bytes, "remote", clientIP(r))
+	}()
+
+	if s.limiter != nil && strings.HasPrefix(r.URL.Path, "/v1/") {
+		if ok, retry := s.limiter.allow(clientIP(r)); !ok {
+			secs := int(retry.Seconds() + 0.999)
+			if secs < 1 {
+				secs = 1
+			}
+			rec.Header().Set("Retry-After", strconv.Itoa(secs))
+			writeError(rec, http.StatusTooManyRequests, "rate limit exceeded: try again later")
+			return
+		}
+	}
+	if pattern == "" {
+		// The mux answers unmatched requests (404, 405) in plain text;
+		// rewrite those bodies as JSON errors.
+		s.mux.ServeHTTP(&jsonErrorWriter{statusRecorder: rec}, r)
+		return
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+// routeLabel turns a ServeMux pattern into the route label used in metrics
+// and logs: the path part of the pattern, or "unmatched".
+func routeLabel(pattern string) string {
+	if pattern == "" {
+		return "unmatched"
+	}
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		return pattern[i+1:]
+	}
+	return pattern
+}
+
+// clientIP is the remote IP of the connection. Forwarding headers are not
+// trusted: behind a reverse proxy all clients share the proxy's bucket.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// statusRecorder remembers the status and size of a response.
+type statusRecorder struct {
+	http.ResponseWriter
+	status      int
+	wroteHeader bool
+	bytes       int64
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.status = code
+		w.wroteHeader = true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (Flush).
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusRecorder) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// jsonErrorWriter replaces the plain-text body of an error response with a
+// JSON error, keeping the status and headers such as Allow.
+type jsonErrorWriter struct {
+	*statusRecorder
+	swallow bool
+}
+
+func (w *jsonErrorWriter) WriteHeader(code int) {
+	if code < 400 || w.wroteHeader {
+		w.statusRecorder.WriteHeader(code)
+		return
+	}
+	w.swallow = true
+	writeError(w.statusRecorder, code, strings.ToLower(http.StatusText(code)))
+}
+
+func (w *jsonErrorWriter) Write(p []byte) (int, error) {
+	if w.swallow {
+		return len(p), nil
+	}
+	return w.statusRecorder.Write(p)
+}
+
+// errorBody is the JSON shape of every error response.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// writeJSON encodes v as the response body with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the client may be gone; nothing left to do
+}
+
+// writeError sends {"error": msg} with the given status.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Del("Content-Disposition")
+	writeJSON(w, status, errorBody{Error: msg})
+}
+
+// engineError translates an Engine failure into a response: cancellation
+// and timeouts get their own statuses, everything else a generic 500 whose
+// detail is logged only.
+func (s *Server) engineError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	switch {
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		// The client went away; the status is for the log and metrics.
+		writeError(w, statusClientClosed, "request canceled")
+	case errors.Is(err, context.DeadlineExceeded):
+		s.log.Warn("engine timed out", "op", op, "err", err)
+		writeError(w, http.StatusGatewayTimeout, "the request timed out")
+	default:
+		s.log.Error("engine failed", "op", op, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error")
+	}
+}
+
+// statusClientClosed is nginx's non-standard status for a request whose
+// client disconnected before the response was ready.
+const statusClientClosed = 499
+
+// readBody reads a request body of at most limit bytes. It writes the error
+// response itself (413 when too large, 400 otherwise) and reports ok=false.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) (data []byte, ok bool) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge,
+				"request body too large (limit "+strconv.FormatInt(tooBig.Limit, 10)+" bytes)")
+			return nil, false
+		}
+		writeError(w, http.StatusBadRequest, "could not read request body")
+		return nil, false
+	}
+	return data, true
+}
