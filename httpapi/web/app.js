@@ -213,11 +213,11 @@
         tbody.textContent = "";
         facts.forEach(function (f) {
           var tr = el("tr");
-          tr.appendChild(el("td", null, f.town));
+          tr.appendChild(el("td", "nowrap", f.town));
           tr.appendChild(el("td", "num", f.year || ""));
-          tr.appendChild(el("td", null, f.subject));
+          tr.appendChild(el("td", "mid", f.subject));
           tr.appendChild(el("td", "num", formatValue(f)));
-          tr.appendChild(el("td", null, f.section));
+          tr.appendChild(el("td", "mid", f.section));
           tr.appendChild(el("td", "quote", f.quote));
           tbody.appendChild(tr);
         });
@@ -245,14 +245,14 @@
       tbody.textContent = "";
       docs.forEach(function (d) {
         var tr = el("tr");
-        tr.appendChild(el("td", null, d.title || "（无标题）"));
-        tr.appendChild(el("td", null, d.town));
-        tr.appendChild(el("td", null, d.county));
+        tr.appendChild(el("td", "wide", d.title || "（无标题）"));
+        tr.appendChild(el("td", "nowrap", d.town));
+        tr.appendChild(el("td", "nowrap", d.county));
         tr.appendChild(el("td", "num", d.year || ""));
-        tr.appendChild(el("td", null, d.doc_number));
+        tr.appendChild(el("td", "nowrap", d.doc_number));
         tr.appendChild(el("td", "num", d.chunks));
         tr.appendChild(el("td", "num", d.facts));
-        tr.appendChild(el("td", null, d.source));
+        tr.appendChild(el("td", "nowrap", d.source));
         tbody.appendChild(tr);
       });
       status.textContent = docs.length ? "共 " + docs.length + " 份报告" : "还没有收录报告";

@@ -1,0 +1,265 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fazhi/httpapi"
+	"fazhi/ingest"
+	"fazhi/rag"
+)
+
+// chromiumPath is Debian's chromium package's launcher.
+const chromiumPath = "/usr/bin/chromium"
+
+var screenshotDir = flag.String("screenshot", "", "directory to save screenshots of the web page from TestWebPageChromium")
+
+// TestWebPageChromium drives the real page in headless Chromium: it types a
+// question, presses Enter, waits for the answer with its citation, asks a
+// follow-up, checks Shift+Enter, opens the data and report tabs, and checks
+// that nothing was requested from anywhere but this server.
+func TestWebPageChromium(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("skipping browser test: %s not found (install Debian's chromium package to run it)", chromiumPath)
+	}
+	if testing.Short() {
+		t.Skip("skipping browser test in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	eng := &fakeEngine{
+		answer: yumenAnswer(),
+		facts:  sampleFacts(),
+		reports: []rag.ReportInfo{{
+			Report: ingest.Report{Source: "000_cd4b96a87fea5f69.txt", Title: "渔门镇2020年度法治政府建设工作报告", Town: "渔门镇", County: "盐边县", Year: 2020},
+			Chunks: 12, Facts: 30,
+		}},
+	}
+	api := newTestServer(t, eng, httpapi.Config{})
+	var mu sync.Mutex
+	var seen []string // paths the server was asked for
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		api.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	var requested []string // URLs the page asked the network for
+	var problems []string  // console errors, CSP violations, failed loads
+	onEvent := func(m cdpMessage) {
+		switch m.Method {
+		case "Network.requestWillBeSent":
+			var ev struct {
+				Request struct {
+					URL string `json:"url"`
+				} `json:"request"`
+			}
+			if json.Unmarshal(m.Params, &ev) == nil {
+				mu.Lock()
+				requested = append(requested, ev.Request.URL)
+				mu.Unlock()
+			}
+		case "Log.entryAdded", "Runtime.exceptionThrown":
+			mu.Lock()
+			problems = append(problems, m.Method+": "+string(m.Params))
+			mu.Unlock()
+		case "Runtime.consoleAPICalled":
+			var ev struct {
+				Type string `json:"type"`
+			}
+			if json.Unmarshal(m.Params, &ev) == nil && (ev.Type == "error" || ev.Type == "warning") {
+				mu.Lock()
+				problems = append(problems, "console "+ev.Type+": "+string(m.Params))
+				mu.Unlock()
+			}
+		}
+	}
+
+	b := startBrowser(ctx, t, chromiumPath, onEvent)
+	p, err := b.newPage(ctx)
+	if err != nil {
+		t.Fatalf("open page: %v", err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	shot := func(name string) {
+		t.Helper()
+		if *screenshotDir != "" {
+			must(p.screenshot(ctx, filepath.Join(*screenshotDir, name)))
+		}
+	}
+	for _, m := range []string{"Network.enable", "Page.enable", "Runtime.enable", "Log.enable"} {
+		_, err := p.call(ctx, m, nil)
+		must(err)
+	}
+	// A phone-sized viewport: the page must work at that width.
+	_, err = p.call(ctx, "Emulation.setDeviceMetricsOverride", map[string]any{
+		"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true,
+	})
+	must(err)
+	_, err = p.call(ctx, "Page.navigate", map[string]any{"url": srv.URL + "/"})
+	must(err)
+	must(p.waitFor(ctx, "the page to load", `document.readyState === "complete" && document.getElementById("question")`))
+
+	var title string
+	must(p.eval(ctx, "document.title", &title))
+	if title != "法治问答 fazhi" {
+		t.Errorf("title = %q", title)
+	}
+
+	// Ask: type the question and press Enter.
+	must(p.eval(ctx, `document.getElementById("question").focus()`, nil))
+	_, err = p.call(ctx, "Input.insertText", map[string]any{"text": "2020年渔门镇调解了多少件矛盾纠纷？"})
+	must(err)
+	must(p.key(ctx, "Enter", 13, 0))
+	must(p.waitFor(ctx, "the answer", `document.querySelector("#conversation .msg.answer:not(.pending)") &&
+		document.getElementById("conversation").textContent.includes("368")`))
+	shot("answer.png")
+
+	var view struct {
+		Answer    string `json:"answer"`
+		Citation  string `json:"citation"`
+		Details   int    `json:"details"`
+		Input     string `json:"input"`
+		NotFound  int    `json:"notFound"`
+		Overflows bool   `json:"overflows"`
+	}
+	must(p.eval(ctx, `({
+		answer: document.querySelector("#conversation .msg.answer .text").textContent,
+		citation: document.querySelector("#conversation .citations").textContent,
+		details: document.querySelectorAll("#conversation .citations details").length,
+		input: document.getElementById("question").value,
+		notFound: document.querySelectorAll("#conversation .not-found").length,
+		overflows: document.documentElement.scrollWidth > window.innerWidth,
+	})`, &view))
+	if view.Answer != yumenAnswer().Answer {
+		t.Errorf("answer shown = %q, want %q", view.Answer, yumenAnswer().Answer)
+	}
+	for _, want := range []string{"渔门镇2020年度法治政府建设工作报告", "000_cd4b96a87fea5f69.txt", "2020", "防化结合"} {
+		if !strings.Contains(view.Citation, want) {
+			t.Errorf("citation %q lacks %q", view.Citation, want)
+		}
+	}
+	if view.Details != 1 {
+		t.Errorf("quote <details> = %d, want 1", view.Details)
+	}
+	if view.Input != "" {
+		t.Errorf("question box holds %q after sending, want it cleared", view.Input)
+	}
+	if view.NotFound != 0 {
+		t.Errorf("a found answer is styled as not found")
+	}
+	if view.Overflows {
+		t.Errorf("page is wider than a 390 px phone screen")
+	}
+
+	// Shift+Enter makes a new line and sends nothing.
+	_, err = p.call(ctx, "Input.insertText", map[string]any{"text": "第一行"})
+	must(err)
+	must(p.key(ctx, "Enter", 13, 8))
+	var value string
+	must(p.eval(ctx, `document.getElementById("question").value`, &value))
+	if value != "第一行\n" {
+		t.Errorf("after Shift+Enter the box holds %q, want a newline added", value)
+	}
+	if n := eng.questionCount(); n != 1 {
+		t.Errorf("engine asked %d times after Shift+Enter, want 1", n)
+	}
+
+	// A follow-up carries the earlier turn as history; a not-found answer is
+	// styled differently.
+	must(p.eval(ctx, `document.getElementById("question").value = ""`, nil))
+	eng.mu.Lock()
+	eng.answer = rag.Answer{Answer: "报告中没有提到2021年的情况。", Found: false, Mode: "extractive"}
+	eng.mu.Unlock()
+	_, err = p.call(ctx, "Input.insertText", map[string]any{"text": "那2021年呢？"})
+	must(err)
+	must(p.key(ctx, "Enter", 13, 0))
+	must(p.waitFor(ctx, "the second answer", `document.querySelectorAll("#conversation .msg.answer.not-found").length === 1`))
+	shot("followup.png")
+	q := eng.lastQuestion(t)
+	if q.Text != "那2021年呢？" || len(q.History) != 2 ||
+		q.History[0] != (rag.Turn{Role: "user", Content: "2020年渔门镇调解了多少件矛盾纠纷？"}) ||
+		q.History[1] != (rag.Turn{Role: "assistant", Content: yumenAnswer().Answer}) {
+		t.Errorf("follow-up reached the engine as %+v, want the first turn as history", q)
+	}
+
+	// The data tab: a table from /v1/facts, a town filter, a CSV link.
+	must(p.eval(ctx, `document.getElementById("tab-facts").click()`, nil))
+	must(p.waitFor(ctx, "the facts table", `document.querySelectorAll("#facts-table tbody tr").length === 2`))
+	must(p.eval(ctx, `(function(){ var i = document.getElementById("facts-town"); i.value = "渔门镇";
+		i.dispatchEvent(new Event("input")); document.querySelector("#facts-form button[type=submit]").click(); })()`, nil))
+	must(p.waitFor(ctx, "the filtered facts request", `document.getElementById("facts-status").textContent.includes("共")`))
+	shot("facts.png")
+	var csvHref string
+	must(p.eval(ctx, `document.getElementById("facts-csv").getAttribute("href")`, &csvHref))
+	if !strings.Contains(csvHref, "format=csv") || !strings.Contains(csvHref, "town=%E6%B8%94%E9%97%A8%E9%95%87") {
+		t.Errorf("CSV link = %q, want format=csv and the town filter", csvHref)
+	}
+	eng.mu.Lock()
+	lastFilter := eng.filters[len(eng.filters)-1]
+	eng.mu.Unlock()
+	if lastFilter.Town != "渔门镇" {
+		t.Errorf("facts filter = %+v, want town 渔门镇", lastFilter)
+	}
+
+	// The reports tab lists /v1/documents.
+	must(p.eval(ctx, `document.getElementById("tab-docs").click()`, nil))
+	must(p.waitFor(ctx, "the reports table", `document.querySelector("#docs-table tbody") &&
+		document.querySelector("#docs-table tbody").textContent.includes("渔门镇2020年度法治政府建设工作报告")`))
+	shot("reports.png")
+
+	// Nothing left this server.
+	mu.Lock()
+	defer mu.Unlock()
+	allowed := map[string]bool{
+		"GET /": true, "GET /app.js": true, "GET /style.css": true, "GET /favicon.svg": true,
+		"POST /v1/ask": true, "GET /v1/facts": true, "GET /v1/documents": true,
+	}
+	for _, s := range seen {
+		if !allowed[s] {
+			t.Errorf("server saw a request for %q, which the page should not make", s)
+		}
+	}
+	for _, want := range []string{"GET /", "GET /app.js", "GET /style.css", "POST /v1/ask", "GET /v1/facts", "GET /v1/documents"} {
+		if !contains(seen, want) {
+			t.Errorf("server never saw %q; saw %q", want, seen)
+		}
+	}
+	if len(requested) == 0 {
+		t.Error("no network events recorded: the check below would prove nothing")
+	}
+	for _, u := range requested {
+		if !strings.HasPrefix(u, srv.URL+"/") {
+			t.Errorf("page requested %q, which is not this server (%s)", u, srv.URL)
+		}
+	}
+	for _, p := range problems {
+		t.Errorf("browser reported a problem: %s", p)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
