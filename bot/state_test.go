@@ -100,7 +100,7 @@ func TestHistory(t *testing.T) {
 	h.Add(1, "q1", ans("a1"))
 	h.Add(1, "q2", ans("a2"))
 	h.Add(1, "q3", ans("a3"))
-	want := []rag.Turn{{"user", "q2"}, {"assistant", "a2"}, {"user", "q3"}, {"assistant", "a3"}}
+	want := []rag.Turn{{Role: "user", Content: "q2"}, {Role: "assistant", Content: "a2"}, {Role: "user", Content: "q3"}, {Role: "assistant", Content: "a3"}}
 	if got := h.Turns(1); !slices.Equal(got, want) {
 		t.Errorf("turns = %v, want the last 2 pairs %v", got, want)
 	}
