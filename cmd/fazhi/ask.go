@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"fazhi/rag"
+)
+
+func runAsk(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlagSet("ask", stderr)
+	commonFlags(fs, &c, env)
+	asJSON := fs.Bool("json", false, "print the answer object of POST /v1/ask")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	question := strings.TrimSpace(strings.Join(pos, " "))
+	if question == "" {
+		return fmt.Errorf("ask: no QUESTION given")
+	}
+	eng, st, err := c.open(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	a, err := eng.Ask(ctx, rag.Question{Text: question})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(a)
+	}
+	fmt.Fprintln(stdout, a.Answer)
+	if a.Note != "" {
+		fmt.Fprintln(stdout, "("+a.Note+")")
+	}
+	return nil
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"text/tabwriter"
+
+	"fazhi/ingest"
+	"fazhi/rag"
+)
+
+func runDocs(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlagSet("docs", stderr)
+	commonFlags(fs, &c, env)
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	eng, st, err := c.open(ctx, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	reps, err := eng.Reports(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if reps == nil {
+			reps = []rag.ReportInfo{}
+		}
+		return writeJSON(stdout, reps)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tTOWN\tCOUNTY\tYEAR\tDATE\tDOC NUMBER\tCHUNKS\tFACTS\tTITLE")
+	for _, r := range reps {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\n", r.Source, r.Town, r.County, r.Year, r.Date, r.DocNumber, r.Chunks, r.Facts, r.Title)
+	}
+	return tw.Flush()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runFacts(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlagSet("facts", stderr)
+	commonFlags(fs, &c, env)
+	var f rag.FactFilter
+	fs.StringVar(&f.Town, "town", "", "only this town (full or short name)")
+	fs.IntVar(&f.Year, "year", 0, "only this year")
+	fs.StringVar(&f.Metric, "metric", "", "only this metric key, e.g. disputes_mediated")
+	fs.StringVar(&f.Query, "q", "", "only facts whose subject or sentence contains TEXT")
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	asCSV := fs.Bool("csv", false, "print CSV (UTF-8 with BOM, header row)")
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if *asJSON && *asCSV {
+		return fmt.Errorf("facts: --json and --csv exclude each other")
+	}
+	eng, st, err := c.open(ctx, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	facts, err := eng.Facts(ctx, f)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *asJSON:
+		if facts == nil {
+			facts = []ingest.Fact{}
+		}
+		return writeJSON(stdout, facts)
+	case *asCSV:
+		return writeFactsCSV(stdout, facts)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOWN\tYEAR\tVALUE\tUNIT\tAPPROX\tMETRIC\tSUBJECT\tSOURCE")
+	for _, x := range facts {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Town, x.Year, strconv.FormatFloat(x.Value, 'f', -1, 64), x.Unit, x.Approx, x.Metric, x.Subject, x.Source)
+	}
+	return tw.Flush()
+}
+
+// writeFactsCSV writes facts as CSV with a UTF-8 BOM, so spreadsheet
+// programs open the Chinese text correctly.
+func writeFactsCSV(w io.Writer, facts []ingest.Fact) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"source", "town", "year", "section", "subject", "metric", "value", "unit", "approx", "quote"})
+	for _, x := range facts {
+		cw.Write([]string{x.Source, x.Town, strconv.Itoa(x.Year), x.Section, x.Subject, x.Metric, strconv.FormatFloat(x.Value, 'f', -1, 64), x.Unit, x.Approx, x.Quote})
+	}
+	cw.Flush()
+	return cw.Error()
+}

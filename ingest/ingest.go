@@ -1,0 +1,48 @@
+// Package ingest turns township rule-of-law reports (法治政府建设工作报告) into
+// the domain values the rest of fazhi works with: a cleaned Report with its
+// metadata, the Chunks it is split into, and the Facts (figures) it states.
+//
+// Everything here is a pure function of its input except the loaders of
+// .pdf/.doc/.wps, which call external tools (poppler's pdftotext, catdoc,
+// antiword, LibreOffice) found on PATH at run time.
+package ingest
+
+import "time"
+
+// Report is one ingested report and its detected metadata.
+// Unknown fields stay empty (or zero) rather than guessed.
+type Report struct {
+	ID         string    `json:"id"`         // hex SHA-256 of the original file bytes
+	Source     string    `json:"source"`     // file name, e.g. "000_cd4b96a87fea5f69.txt"
+	Title      string    `json:"title"`      // e.g. "渔门镇2020年度法治政府建设工作报告"
+	Town       string    `json:"town"`       // e.g. "渔门镇", "城关镇", "某某街道"
+	County     string    `json:"county"`     // e.g. "盐边县", "大足区"; empty when not stated
+	Year       int       `json:"year"`       // the year the report covers; 0 when unknown
+	Date       string    `json:"date"`       // issue date as YYYY-MM-DD; empty when unknown
+	DocNumber  string    `json:"doc_number"` // e.g. "濮镇字〔2021〕8号"
+	Text       string    `json:"-"`          // cleaned full text
+	IngestedAt time.Time `json:"ingested_at"`
+}
+
+// Chunk is a retrievable piece of a report. It never cuts a sentence unless
+// a single sentence alone is over the size limit.
+type Chunk struct {
+	ReportID string `json:"report_id"`
+	Seq      int    `json:"seq"`     // 0-based position within the report
+	Section  string `json:"section"` // outline path, e.g. "一、主要举措 > （四）防化结合"
+	Text     string `json:"text"`
+}
+
+// Fact is one figure stated in a report, with the sentence it comes from.
+type Fact struct {
+	Source  string  `json:"source"`
+	Town    string  `json:"town"`
+	Year    int     `json:"year"`
+	Section string  `json:"section"`
+	Subject string  `json:"subject"` // what is counted, as written: "排查、调解各类矛盾纠纷"
+	Metric  string  `json:"metric"`  // normalised key, e.g. "disputes_mediated"; empty when unrecognised
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit"`   // 件, 人, 次, 元, %, ...
+	Approx  string  `json:"approx"` // qualifier as written: 余, 多, 约, 近, 不少于, 以上; empty when exact
+	Quote   string  `json:"quote"`  // the whole sentence
+}

@@ -1,0 +1,432 @@
+package ingest
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Meta is what DetectMeta finds in a report's text. Unknown fields stay
+// empty (or zero) rather than guessed.
+type Meta struct {
+	Title     string
+	Town      string
+	County    string
+	Year      int
+	Date      string // YYYY-MM-DD
+	DocNumber string
+}
+
+// DetectMeta finds the reporting unit (镇, 乡, 街道), its county or district
+// when stated, the year the report covers, the title, the issue date and
+// the document number in cleaned report text. It is rule-based: no model.
+func DetectMeta(text string) Meta {
+	lines := nonEmptyLines(text)
+	var m Meta
+	m.DocNumber = detectDocNumber(lines)
+	titleIdx := detectTitle(lines)
+	if titleIdx >= 0 {
+		m.Title = lines[titleIdx]
+		if titleIdx > 0 && strings.HasSuffix(lines[titleIdx-1], "人民政府") && utf8.RuneCountInString(lines[titleIdx-1]) <= 20 {
+			m.Title = lines[titleIdx-1] + m.Title
+		}
+	}
+	m.Town = detectTown(text, m.Title)
+	m.County = detectCounty(text, m.Town)
+	m.Date = detectDate(lines)
+	m.Year = detectYear(text, m.Title, m.Date)
+	return m
+}
+
+func nonEmptyLines(text string) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var docNumberRe = regexp.MustCompile(`^[\p{Han}]{1,10}[〔\[［(（]\s*(19|20)\d{2}\s*[〕\]］)）]\s*\d{1,5}\s*号$`)
+
+// detectDocNumber returns a document number standing alone on a line near
+// the top, as printed under the issuing unit's banner. A number cited in
+// the body (in parentheses, after 《…》) is not the report's own.
+func detectDocNumber(lines []string) string {
+	for i, l := range lines {
+		if i >= 20 {
+			break
+		}
+		if docNumberRe.MatchString(l) {
+			return strings.Join(strings.Fields(l), "")
+		}
+	}
+	return ""
+}
+
+var titleWords = []string{"报告", "总结", "情况汇报"}
+
+// detectTitle finds the title line: a short line near the top that names a
+// report (报告/总结) and is not a sentence of the body.
+func detectTitle(lines []string) int {
+	for i, l := range lines {
+		if i >= 15 {
+			break
+		}
+		n := utf8.RuneCountInString(l)
+		if n < 6 || n > 60 || strings.ContainsAny(l, "。，,：:；;") {
+			continue
+		}
+		for _, w := range titleWords {
+			if strings.Contains(l, w) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// unitSuffixes are the kinds of unit a report is written for, longest first.
+var unitSuffixes = []string{"街道办事处", "街道", "镇", "乡"}
+
+// notNameChars end the leftward growth of a place name: pronouns,
+// prepositions, function words and the marks of higher levels.
+const notNameChars = "我本全该各每在于对将和与及把被向从为是的了年月日省市县区州盟旗共其此那这之以由经据按至到给让使令请即并且或等个"
+
+// commonUnitWords are words ending in a unit suffix that are not names.
+var commonUnitWords = map[string]bool{
+	"乡镇": true, "城镇": true, "村镇": true, "集镇": true, "重镇": true, "市镇": true, "小镇": true,
+	"强镇": true, "名镇": true, "治镇": true, "兴镇": true, "建镇": true, "撤镇": true, "城乡": true,
+	"家乡": true, "下乡": true, "老乡": true, "返乡": true, "回乡": true, "故乡": true, "同乡": true,
+	"异乡": true, "街道": true, "美丽乡": true, "进乡": true,
+}
+
+// detectTown picks the unit the report is written for. Candidates are the
+// Han-character names ending in 镇/乡/街道 found in the text; each is grown
+// leftwards while the longer form is (nearly) as frequent, so "渔门镇" wins
+// over "门镇" and over "现将渔门镇". A name in the title counts most.
+func detectTown(text, title string) string {
+	type cand struct {
+		name  string
+		score float64
+	}
+	best := cand{}
+	seen := map[string]bool{}
+	for _, suf := range unitSuffixes {
+		for _, name := range unitNames(text, suf) {
+			if seen[name] {
+				continue
+			}
+			seen[name] = true
+			c := strings.Count(text, name)
+			score := float64(c)
+			if strings.Contains(title, name) {
+				score += 10
+			}
+			score += 3 * float64(strings.Count(text, name+"人民政府")+strings.Count(text, name+"党委"))
+			if suf == "乡" && !strings.Contains(title, name) && strings.Count(text, name+"人民政府") == 0 {
+				continue // 乡 alone is too common a character to trust
+			}
+			if score > best.score || (score == best.score && len(name) > len(best.name)) {
+				best = cand{name, score}
+			}
+		}
+	}
+	if best.score < 2 {
+		return ""
+	}
+	return best.name
+}
+
+// unitNames lists the distinct candidate names in text that end in
+// suffix: for every occurrence, each run of two to five Han characters
+// before it that does not cross a function word ("现将渔门镇" gives
+// "渔门镇"; "重视渔门镇" gives "视渔门镇" and "渔门镇").
+func unitNames(text, suffix string) []string {
+	seen := map[string]bool{}
+	var order []string
+	for i := 0; ; {
+		j := strings.Index(text[i:], suffix)
+		if j < 0 {
+			break
+		}
+		at := i + j
+		i = at + len(suffix)
+		next, _ := utf8.DecodeRuneInString(text[i:])
+		if suffix == "乡" && strings.ContainsRune("镇村土亲里愁音风贤情", next) {
+			continue // "乡镇", "乡村" are words, not names
+		}
+		for _, name := range growNames(text[:at], suffix) {
+			if !seen[name] {
+				seen[name] = true
+				order = append(order, name)
+			}
+		}
+	}
+	return order
+}
+
+// growNames returns the names ending at the end of prefix plus suffix, of
+// two to five Han characters before the suffix, stopping at characters
+// that cannot be part of a name.
+func growNames(prefix, suffix string) []string {
+	var rs []rune
+	for len(rs) < 5 && prefix != "" {
+		r, size := utf8.DecodeLastRuneInString(prefix)
+		if !unicode.Is(unicode.Han, r) || strings.ContainsRune(notNameChars, r) {
+			break
+		}
+		rs = append(rs, r)
+		prefix = prefix[:len(prefix)-size]
+	}
+	if len(rs) == 0 || commonUnitWords[string(rs[0])+suffix] {
+		return nil
+	}
+	var out []string
+	for n := 2; n <= len(rs); n++ {
+		b := make([]rune, n)
+		for k := 0; k < n; k++ {
+			b[k] = rs[n-1-k]
+		}
+		name := string(b) + suffix
+		if !commonUnitWords[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// detectCounty finds the county or district the town belongs to when the
+// text states it: directly before the town's name ("濮阳县城关镇"), or as
+// the name of a county body ("盐边县委", "大足区政府").
+func detectCounty(text, town string) string {
+	counts := map[string]int{}
+	for _, suf := range []string{"县", "区"} {
+		for i := 0; ; {
+			j := strings.Index(text[i:], suf)
+			if j < 0 {
+				break
+			}
+			at := i + j
+			i = at + len(suf)
+			rest := text[i:]
+			name := countyName(text[:at], suf)
+			if name == "" {
+				continue
+			}
+			switch {
+			case town != "" && strings.HasPrefix(rest, town):
+				counts[name] += 3
+			case hasAnyPrefix(rest, "委", "人民政府", "政府", "人民法院", "法院", "司法局", "党委", "纪委", "人大"):
+				counts[name]++
+			}
+		}
+	}
+	best, bestN := "", 0
+	for name, n := range counts {
+		if n > bestN || (n == bestN && name < best) {
+			best, bestN = name, n
+		}
+	}
+	return best
+}
+
+var notCounty = map[string]bool{
+	"社区": true, "辖区": true, "城区": true, "景区": true, "园区": true, "片区": true, "老区": true,
+	"地区": true, "小区": true, "库区": true, "山区": true, "牧区": true, "街区": true, "校区": true,
+	"矿区": true, "市区": true, "镇区": true, "全区": true, "本区": true, "我区": true, "各区": true,
+	"该区": true, "全县": true, "本县": true, "我县": true, "各县": true, "该县": true, "郊区": true,
+	"灾区": true, "误区": true, "盲区": true, "禁区": true, "分区": true, "专区": true, "新区": true,
+	"治县": true, "治区": true, "开发区": true, "示范区": true, "保护区": true, "功能区": true, "试验区": true,
+}
+
+func countyName(prefix, suffix string) string {
+	var rs []rune
+	for len(rs) < 3 && prefix != "" {
+		r, size := utf8.DecodeLastRuneInString(prefix)
+		if !unicode.Is(unicode.Han, r) || strings.ContainsRune(notNameChars, r) {
+			break
+		}
+		rs = append(rs, r)
+		prefix = prefix[:len(prefix)-size]
+	}
+	if len(rs) < 2 {
+		if len(rs) == 1 && prefix != "" {
+			// One character only: "县法院" after "日" – not a name.
+			return ""
+		}
+		if len(rs) < 1 {
+			return ""
+		}
+	}
+	for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
+		rs[i], rs[j] = rs[j], rs[i]
+	}
+	// Prefer two-character names ("大足区", "盐边县"); a third leading
+	// character is usually a preceding word ("中共盐边县" → "共" is a stop
+	// char already; "市大足区" stops at 市).
+	if len(rs) == 3 {
+		rs = rs[1:]
+	}
+	if len(rs) < 2 {
+		return ""
+	}
+	name := string(rs) + suffix
+	if notCounty[name] || notCounty[string(rs[len(rs)-1:])+suffix] {
+		return ""
+	}
+	return name
+}
+
+func hasAnyPrefix(s string, ps ...string) bool {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	dateRe   = regexp.MustCompile(`((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日`)
+	cnDateRe = regexp.MustCompile(`([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日`)
+)
+
+// detectDate finds the issue date: the last full date in the closing lines
+// (signature block), written in Arabic or Chinese numerals.
+func detectDate(lines []string) string {
+	start := len(lines) - 8
+	if start < 0 {
+		start = 0
+	}
+	for i := len(lines) - 1; i >= start; i-- {
+		l := lines[i]
+		if utf8.RuneCountInString(l) > 40 {
+			continue
+		}
+		if m := dateRe.FindStringSubmatch(l); m != nil {
+			if d := formatDate(m[1], m[2], m[3]); d != "" {
+				return d
+			}
+		}
+		if m := cnDateRe.FindStringSubmatch(l); m != nil {
+			y := cnDigits(m[1])
+			mo, d := cnSmall(m[2]), cnSmall(m[3])
+			if y != "" && mo > 0 && d > 0 {
+				if s := formatDate(y, strconv.Itoa(mo), strconv.Itoa(d)); s != "" {
+					return s
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func formatDate(y, m, d string) string {
+	yi, _ := strconv.Atoi(y)
+	mi, _ := strconv.Atoi(m)
+	di, _ := strconv.Atoi(d)
+	if yi < 1990 || yi > 2100 || mi < 1 || mi > 12 || di < 1 || di > 31 {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", yi, mi, di)
+}
+
+func cnDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		i := strings.IndexRune("〇一二三四五六七八九", r)
+		switch {
+		case r == '○' || r == '零':
+			b.WriteByte('0')
+		case i >= 0:
+			b.WriteByte(byte('0' + utf8.RuneCountInString("〇一二三四五六七八九"[:i])))
+		default:
+			return ""
+		}
+	}
+	return b.String()
+}
+
+// cnSmall parses a Chinese numeral from 1 to 99 as used in dates.
+func cnSmall(s string) int {
+	const digits = "一二三四五六七八九"
+	val := func(r rune) int { return strings.IndexRune(digits, r)/3 + 1 }
+	rs := []rune(s)
+	switch {
+	case len(rs) == 1 && rs[0] == '十':
+		return 10
+	case len(rs) == 1 && strings.ContainsRune(digits, rs[0]):
+		return val(rs[0])
+	case len(rs) == 2 && rs[0] == '十' && strings.ContainsRune(digits, rs[1]):
+		return 10 + val(rs[1])
+	case len(rs) == 2 && rs[1] == '十' && strings.ContainsRune(digits, rs[0]):
+		return 10 * val(rs[0])
+	case len(rs) == 3 && rs[1] == '十' && strings.ContainsRune(digits, rs[0]) && strings.ContainsRune(digits, rs[2]):
+		return 10*val(rs[0]) + val(rs[2])
+	}
+	return 0
+}
+
+var (
+	yearRe      = regexp.MustCompile(`((?:19|20)\d{2})\s*年(度)?`)
+	yearRangeRe = regexp.MustCompile(`(?:19|20)\d{2}\s*[-—–~至到]\s*(?:19|20)?\d{2,4}`)
+	bookRe      = regexp.MustCompile(`《[^》]*》|〔[^〕]*〕`)
+)
+
+// detectYear returns the year the report covers. A year in the title
+// decides. Otherwise years mentioned in the body vote ("2021年度" counts
+// double); years after the issue date's year and years inside 《…》, 〔…〕
+// or ranges do not count. With no vote, a report issued in the first four
+// months of a year covers the year before.
+func detectYear(text, title, date string) int {
+	if m := yearRe.FindStringSubmatch(title); m != nil {
+		y, _ := strconv.Atoi(m[1])
+		return y
+	}
+	issued := 0
+	if date != "" {
+		issued, _ = strconv.Atoi(date[:4])
+	}
+	body := bookRe.ReplaceAllString(text, "")
+	body = yearRangeRe.ReplaceAllString(body, "")
+	votes := map[int]int{}
+	for _, m := range yearRe.FindAllStringSubmatch(body, -1) {
+		y, _ := strconv.Atoi(m[1])
+		if issued > 0 && y > issued {
+			continue
+		}
+		votes[y]++
+		if m[2] != "" {
+			votes[y]++
+		}
+	}
+	if len(votes) > 0 {
+		type yv struct{ y, v int }
+		var all []yv
+		for y, v := range votes {
+			all = append(all, yv{y, v})
+		}
+		sort.Slice(all, func(i, j int) bool {
+			if all[i].v != all[j].v {
+				return all[i].v > all[j].v
+			}
+			return all[i].y > all[j].y
+		})
+		// A report issued early in a year about the year before mentions
+		// the issue year in its plans; the covered year still wins on votes.
+		return all[0].y
+	}
+	if issued > 0 {
+		if mo, _ := strconv.Atoi(date[5:7]); mo <= 4 {
+			return issued - 1
+		}
+		return issued
+	}
+	return 0
+}

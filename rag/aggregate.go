@@ -1,0 +1,138 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"fazhi/ingest"
+)
+
+// aggregate answers a question over several reports: which town has the
+// most or least, each town's figure, or a total. Each report contributes
+// its best-matching figure; reports that state none are named.
+func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (Answer, error) {
+	a := Answer{Mode: "extractive", Citations: []Citation{}}
+	var sents []sentence
+	for _, r := range scope {
+		d, err := e.doc(ctx, r)
+		if err != nil {
+			return a, err
+		}
+		sents = append(sents, d.sentences...)
+	}
+	sets := make([]gramSet, len(sents))
+	for i, s := range sents {
+		sets[i] = s.grams
+	}
+	m := newMatcher(q.Groups, newIDF(sets))
+	if m.empty() {
+		a.Answer = notStated(q, scope)
+		return a, nil
+	}
+	cands, err := e.scoreFacts(ctx, q, m, scope)
+	if err != nil {
+		return a, err
+	}
+	// The best figure of each report.
+	best := map[string]factCandidate{}
+	for _, c := range cands {
+		if c.score < minFactScore {
+			continue
+		}
+		if _, ok := best[c.rep.ID]; !ok {
+			best[c.rep.ID] = c
+		}
+	}
+	var picked []factCandidate
+	var missing []ReportInfo
+	for _, r := range scope {
+		if c, ok := best[r.ID]; ok {
+			picked = append(picked, c)
+		} else {
+			missing = append(missing, r)
+		}
+	}
+	if len(picked) == 0 {
+		a.Answer = notStated(q, scope)
+		return a, nil
+	}
+	a.Found = true
+	for _, c := range picked {
+		a.Citations = append(a.Citations, citation(c.rep, c.fact.Section, c.fact.Quote))
+	}
+	sorted := append([]factCandidate(nil), picked...)
+	desc := q.Aggregate != "min"
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if desc {
+			return sorted[i].fact.Value > sorted[j].fact.Value
+		}
+		return sorted[i].fact.Value < sorted[j].fact.Value
+	})
+	var lines []string
+	for _, c := range sorted {
+		lines = append(lines, say(q.Lang,
+			fmt.Sprintf("%s：%s%s（“%s”，%s）", reportLabel(c.rep, "zh"), strings.TrimSpace(c.fact.Subject), formatValue(c.fact), c.fact.Quote, c.rep.Source),
+			fmt.Sprintf("%s: %s (%s; “%s”, %s)", reportLabel(c.rep, "en"), formatValue(c.fact), strings.TrimSpace(c.fact.Subject), c.fact.Quote, c.rep.Source)))
+	}
+	var head string
+	switch q.Aggregate {
+	case "max", "min":
+		top := sorted[0]
+		word := say(q.Lang, "最多", "the most")
+		if q.Aggregate == "min" {
+			word = say(q.Lang, "最少", "the fewest")
+		}
+		head = say(q.Lang,
+			fmt.Sprintf("%s%s：%s。", reportLabel(top.rep, "zh"), word, formatValue(top.fact)),
+			fmt.Sprintf("%s has %s: %s.", reportLabel(top.rep, "en"), word, formatValue(top.fact)))
+	case "total":
+		sum, unit, comparable := 0.0, "", true
+		for _, c := range picked {
+			if unit == "" {
+				unit = c.fact.Unit
+			} else if unitClass(c.fact.Unit) != unitClass(unit) {
+				comparable = false
+			}
+			sum += c.fact.Value
+		}
+		if comparable && unit != "%" {
+			head = say(q.Lang,
+				fmt.Sprintf("合计：%s%s（%d份报告）。", strconv.FormatFloat(sum, 'f', -1, 64), unit, len(picked)),
+				fmt.Sprintf("Total: %s %s (%d reports).", strconv.FormatFloat(sum, 'f', -1, 64), unit, len(picked)))
+		} else {
+			head = say(q.Lang, "各报告的数字单位不同，不能直接相加：", "The figures are not comparable, so they are listed rather than added:")
+		}
+	default:
+		head = say(q.Lang, "各报告的数字：", "Figures by report:")
+	}
+	body := head + "\n" + strings.Join(lines, "\n")
+	if len(missing) > 0 {
+		var names []string
+		for _, r := range missing {
+			names = append(names, reportLabel(r, q.Lang))
+		}
+		body += "\n" + say(q.Lang, "未提及此项数字："+strings.Join(names, "、"), "No figure stated in: "+strings.Join(names, "; "))
+	}
+	a.Answer = body
+	return a, nil
+}
+
+// unitClass groups units that may be added together.
+func unitClass(u string) string {
+	switch u {
+	case "件", "起", "宗", "件次":
+		return "case"
+	case "人", "名", "位", "人次":
+		return "person"
+	case "次", "场", "期", "场次":
+		return "event"
+	case "元", "万元":
+		return "money"
+	}
+	return u
+}
+
+var _ = ingest.Fact{}

@@ -1,0 +1,617 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"fazhi/ingest"
+)
+
+// Thresholds of the extractive answerer, settled on the evaluation sets
+// in testdata/eval: below them the reports are taken not to say.
+const (
+	minFactScore     = 0.55
+	minSentenceScore = 0.55
+	minSectionScore  = 0.6
+	maxScopeReports  = 12 // beyond this many reports in scope, retrieval narrows the sentences
+)
+
+// sentence is one sentence of a stored report.
+type sentence struct {
+	text    string
+	section string
+	report  ReportInfo
+	grams   gramSet
+}
+
+// reportDoc is a report's sentences, built from its chunks once.
+type reportDoc struct {
+	sentences []sentence
+	headings  []string // distinct section paths in order
+}
+
+func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
+	e.cacheMu.Lock()
+	d := e.docs[ri.ID]
+	e.cacheMu.Unlock()
+	if d != nil {
+		return d, nil
+	}
+	hits, err := e.store.Chunks(ctx, Scope{Towns: []string{ri.Town}, Year: ri.Year})
+	if err != nil {
+		return nil, err
+	}
+	d = &reportDoc{}
+	seen := map[string]bool{}
+	lastSection := "\x00"
+	for _, h := range hits {
+		if h.ReportID != ri.ID {
+			continue
+		}
+		if h.Section != lastSection {
+			d.headings = append(d.headings, h.Section)
+			lastSection = h.Section
+		}
+		for _, s := range ingest.Sentences(h.Text) {
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+			d.sentences = append(d.sentences, sentence{text: s, section: h.Section, report: ri, grams: gramsOf(s)})
+		}
+	}
+	e.cacheMu.Lock()
+	if len(e.docs) > 2048 {
+		for k := range e.docs {
+			delete(e.docs, k)
+			break
+		}
+	}
+	e.docs[ri.ID] = d
+	e.cacheMu.Unlock()
+	return d, nil
+}
+
+// Ask answers a question from the stored reports.
+func (e *Engine) Ask(ctx context.Context, q Question) (Answer, error) {
+	return e.AskStream(ctx, q, nil)
+}
+
+// AskStream answers like Ask and passes the answer's text to onChunk as
+// it is produced (nil: no streaming).
+func (e *Engine) AskStream(ctx context.Context, q Question, onChunk func(string) error) (Answer, error) {
+	if strings.TrimSpace(q.Text) == "" {
+		return Answer{}, fmt.Errorf("question: %w", ErrEmptyQuestion)
+	}
+	if e.llm != nil {
+		c, err := e.catalog(ctx)
+		if err != nil {
+			return Answer{}, err
+		}
+		// Condensing a follow-up is the chain's job; the offline carry-over
+		// of slots gives it a standalone question to start from.
+		q.Text = resolveFollowUp(q.Text, q.History, c.towns, e.gloss)
+		return e.llm.Answer(ctx, q, onChunk)
+	}
+	a, err := e.extractive(ctx, q)
+	if err != nil {
+		return a, err
+	}
+	if onChunk != nil {
+		if err := onChunk(a.Answer); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
+// ErrEmptyQuestion is returned for a question with no text.
+var ErrEmptyQuestion = fmt.Errorf("empty question")
+
+// extractive is the offline answerer: it finds the figure or sentences
+// that answer and quotes them, or says the reports do not state it.
+func (e *Engine) extractive(ctx context.Context, question Question) (Answer, error) {
+	c, err := e.catalog(ctx)
+	if err != nil {
+		return Answer{}, err
+	}
+	text := resolveFollowUp(question.Text, question.History, c.towns, e.gloss)
+	q := analyse(text, c.towns, e.gloss)
+	a := Answer{Mode: "extractive", Citations: []Citation{}}
+
+	if len(c.reports) == 0 {
+		a.Answer = say(q.Lang, "报告库中还没有报告。", "No reports have been ingested yet.")
+		return a, nil
+	}
+	if q.UnknownTown != "" {
+		a.Answer = say(q.Lang,
+			fmt.Sprintf("报告库中没有%s的报告。现有报告：%s。", q.UnknownTown, listTowns(c, "zh")),
+			fmt.Sprintf("There is no report on %s. Reports available: %s.", q.UnknownTown, listTowns(c, "en")))
+		return a, nil
+	}
+	scope := e.scopeReports(c, q)
+	if len(scope) == 0 {
+		a.Answer = noYearAnswer(c, q)
+		return a, nil
+	}
+	if q.Meta != "" && len(q.Towns) > 0 {
+		if ans, ok := e.metaAnswer(ctx, q, scope); ok {
+			return ans, nil
+		}
+	}
+	if q.Aggregate != "" && (q.Kind == KindCount || q.Kind == KindRate) {
+		return e.aggregate(ctx, q, scope)
+	}
+	sents, err := e.candidates(ctx, q, scope)
+	if err != nil {
+		return Answer{}, err
+	}
+	sets := make([]gramSet, len(sents))
+	for i, s := range sents {
+		sets[i] = s.grams
+	}
+	m := newMatcher(q.Groups, newIDF(sets))
+	if m.empty() {
+		a.Answer = notStated(q, scope)
+		return a, nil
+	}
+	if q.Kind == KindCount || q.Kind == KindRate {
+		if f, s, ok := e.bestFact(ctx, q, m, scope, sents); ok {
+			return factAnswer(q, f, s), nil
+		}
+		a.Answer = notStated(q, scope)
+		return a, nil
+	}
+	if q.Kind == KindWhat {
+		if ans, ok := sectionAnswer(q, m, sents); ok {
+			return ans, nil
+		}
+	}
+	best, score := -1, 0.0
+	for i, s := range sents {
+		sc := m.cover(s.grams)
+		if q.Kind == KindWho && !hasPersonHint(s.text) {
+			sc *= 0.8
+		}
+		if q.Kind == KindWhen && !dateInText.MatchString(s.text) {
+			sc *= 0.7
+		}
+		if sc > score {
+			best, score = i, sc
+		}
+	}
+	if best < 0 || score < minSentenceScore {
+		a.Answer = notStated(q, scope)
+		return a, nil
+	}
+	s := sents[best]
+	a.Found = true
+	a.Citations = []Citation{citation(s.report, s.section, s.text)}
+	a.Answer = say(q.Lang,
+		fmt.Sprintf("据%s：%s", reportLabel(s.report, "zh"), s.text),
+		fmt.Sprintf("According to %s: “%s”", reportLabel(s.report, "en"), s.text))
+	return a, nil
+}
+
+var dateInText = regexp.MustCompile(`\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月`)
+
+func hasPersonHint(s string) bool {
+	return containsAny(s, "同志", "组长", "书记", "镇长", "乡长", "主任", "担任", "负责")
+}
+
+// scopeReports returns the reports a question is about: those of the
+// towns it names (all towns when it names none), of the year it names.
+func (e *Engine) scopeReports(c *catalog, q Query) []ReportInfo {
+	var out []ReportInfo
+	for _, r := range c.reports {
+		if len(q.Towns) > 0 && !contains(q.Towns, r.Town) {
+			continue
+		}
+		if q.Year != 0 && r.Year != q.Year {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// candidates returns the sentences to consider: every sentence of the
+// reports in scope when they are few, else those of the chunks that
+// hybrid retrieval finds in scope.
+func (e *Engine) candidates(ctx context.Context, q Query, scope []ReportInfo) ([]sentence, error) {
+	if len(scope) <= maxScopeReports {
+		var out []sentence
+		for _, r := range scope {
+			d, err := e.doc(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d.sentences...)
+		}
+		return out, nil
+	}
+	hits, err := e.retrieve(ctx, q, 24)
+	if err != nil {
+		return nil, err
+	}
+	var out []sentence
+	seen := map[string]bool{}
+	c, _ := e.catalog(ctx)
+	for _, h := range hits {
+		ri := c.byID[h.ReportID]
+		for _, s := range ingest.Sentences(h.Text) {
+			key := h.ReportID + s
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, sentence{text: s, section: h.Section, report: ri, grams: gramsOf(s)})
+		}
+	}
+	return out, nil
+}
+
+// searchText is the Chinese text a question is searched with: its own
+// Han text plus the glossary's forms of its English terms.
+func searchText(q Query) string {
+	var b strings.Builder
+	b.WriteString(q.Text)
+	for _, g := range q.Groups {
+		for _, f := range g.Forms {
+			b.WriteByte(' ')
+			b.WriteString(f)
+		}
+	}
+	return b.String()
+}
+
+// retrieve runs keyword (BM25) and vector search in the question's scope
+// and fuses them by reciprocal rank.
+func (e *Engine) retrieve(ctx context.Context, q Query, k int) ([]Hit, error) {
+	sc := Scope{Towns: q.Towns, Year: q.Year}
+	text := searchText(q)
+	kw, err := e.store.Keyword(ctx, queryTokens(text, q), sc, k)
+	if err != nil {
+		return nil, err
+	}
+	v, err := e.emb.Embed(ctx, text)
+	if err != nil {
+		return nil, fmt.Errorf("embed question: %w", err)
+	}
+	vec, err := e.store.Vector(ctx, v, sc, k)
+	if err != nil {
+		return nil, err
+	}
+	return fuse(k, kw, vec), nil
+}
+
+// queryTokens are the keyword-search terms: the question's tokens less
+// those of question words.
+func queryTokens(text string, q Query) []string {
+	var out []string
+	for _, t := range Tokens(text) {
+		if stopToken[t] {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+var stopToken = map[string]bool{"多少": true, "少件": true, "少人": true, "少次": true, "少名": true, "少项": true, "少元": true, "是多": true, "哪些": true, "什么": true, "是什": true, "么案": true, "how": true, "many": true, "what": true, "the": true, "did": true, "in": true, "of": true, "a": true, "is": true, "was": true}
+
+// fuse merges ranked lists by reciprocal-rank fusion.
+func fuse(k int, lists ...[]Hit) []Hit {
+	const rrfK = 60
+	score := map[int64]float64{}
+	byID := map[int64]Hit{}
+	for _, l := range lists {
+		for rank, h := range l {
+			score[h.ChunkID] += 1 / float64(rrfK+rank+1)
+			byID[h.ChunkID] = h
+		}
+	}
+	out := make([]Hit, 0, len(byID))
+	for id, h := range byID {
+		h.Score = score[id]
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].ChunkID < out[j].ChunkID
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
+
+// factCandidate is a stated figure scored against a question.
+type factCandidate struct {
+	fact  ingest.Fact
+	score float64
+	rep   ReportInfo
+}
+
+// scoreFacts scores the facts of the reports in scope.
+func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []ReportInfo) ([]factCandidate, error) {
+	var out []factCandidate
+	for _, r := range scope {
+		facts, err := e.store.Facts(ctx, FactFilter{Town: r.Town, Year: r.Year})
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range facts {
+			if f.Source != r.Source {
+				continue
+			}
+			out = append(out, factCandidate{fact: f, rep: r, score: scoreFact(q, m, f)})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out, nil
+}
+
+func scoreFact(q Query, m *matcher, f ingest.Fact) float64 {
+	at := strings.Index(f.Quote, f.Subject)
+	clause := f.Subject
+	if at >= 0 {
+		clause = clauseAround(f.Quote, at+len(f.Subject)/2)
+	}
+	local := m.cover(gramsOf(f.Subject + " " + clause))
+	whole := m.cover(gramsOf(f.Quote))
+	sc := 0.6*local + 0.4*whole
+	switch {
+	case q.Kind == KindRate && f.Unit != "%":
+		sc *= 0.3
+	case q.Kind != KindRate && f.Unit == "%" && q.Units != nil:
+		sc *= 0.3
+	case q.Units != nil && !contains(q.Units, f.Unit):
+		sc *= 0.6
+	}
+	return sc
+}
+
+// bestFact picks the figure that answers a numeric question.
+func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []ReportInfo, sents []sentence) (ingest.Fact, sentence, bool) {
+	cands, err := e.scoreFacts(ctx, q, m, scope)
+	if err != nil || len(cands) == 0 || cands[0].score < minFactScore {
+		return ingest.Fact{}, sentence{}, false
+	}
+	best := cands[0]
+	s := sentence{text: best.fact.Quote, section: best.fact.Section, report: best.rep}
+	return best.fact, s, true
+}
+
+// formatValue writes a figure as the reports do: "368件", "98%",
+// "70余次", "约53起", "不少于40小时".
+func formatValue(f ingest.Fact) string {
+	v := strconv.FormatFloat(f.Value, 'f', -1, 64)
+	if f.Value == math.Trunc(f.Value) && math.Abs(f.Value) < 1e15 {
+		v = strconv.FormatInt(int64(f.Value), 10)
+	}
+	switch f.Approx {
+	case "":
+		return v + f.Unit
+	case "余", "多", "以上", "左右", "余次":
+		return v + f.Approx + f.Unit
+	default:
+		return f.Approx + v + f.Unit
+	}
+}
+
+func factAnswer(q Query, f ingest.Fact, s sentence) Answer {
+	r := s.report
+	a := Answer{Found: true, Mode: "extractive", Citations: []Citation{citation(r, f.Section, f.Quote)}}
+	subject := strings.TrimSpace(f.Subject)
+	a.Answer = say(q.Lang,
+		fmt.Sprintf("%s：%s%s。\n\n原文：“%s”\n——%s", reportLabel(r, "zh"), subject, formatValue(f), f.Quote, sourceLine(r, f.Section)),
+		fmt.Sprintf("%s: %s (%s).\n\nSource: “%s”\n— %s", reportLabel(r, "en"), formatValue(f), subject, f.Quote, sourceLine(r, f.Section)))
+	return a
+}
+
+func citation(r ReportInfo, section, quote string) Citation {
+	return Citation{Source: r.Source, Title: r.Title, Town: r.Town, Year: r.Year, Section: section, Quote: quote}
+}
+
+func sourceLine(r ReportInfo, section string) string {
+	var b strings.Builder
+	if r.Title != "" {
+		b.WriteString("《" + r.Title + "》")
+	}
+	if section != "" {
+		b.WriteString(section)
+	}
+	b.WriteString("（" + r.Source + "）")
+	return b.String()
+}
+
+// reportLabel names a report: "渔门镇2020年度报告" / "Yumen (渔门镇), 2020".
+func reportLabel(r ReportInfo, lang string) string {
+	if lang == "en" {
+		name := englishName(r.Town)
+		if r.Year > 0 {
+			return fmt.Sprintf("%s (%s), %d", name, r.Town, r.Year)
+		}
+		return fmt.Sprintf("%s (%s)", name, r.Town)
+	}
+	if r.Year > 0 {
+		return fmt.Sprintf("%s%d年度报告", r.Town, r.Year)
+	}
+	return r.Town + "报告"
+}
+
+// englishName spells a town in pinyin without its unit suffix: 渔门镇 → Yumen.
+func englishName(town string) string {
+	tn := makeTownNames([]string{town})
+	if len(tn) == 0 {
+		return town
+	}
+	forms := pinyinForms(tn[0].short)
+	if len(forms) == 0 || forms[0] == "" {
+		return town
+	}
+	p := forms[0]
+	return strings.ToUpper(p[:1]) + p[1:]
+}
+
+func say(lang, zh, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return zh
+}
+
+func listTowns(c *catalog, lang string) string {
+	byTown := map[string][]int{}
+	var order []string
+	for _, r := range c.reports {
+		if _, ok := byTown[r.Town]; !ok {
+			order = append(order, r.Town)
+		}
+		if r.Year > 0 {
+			byTown[r.Town] = append(byTown[r.Town], r.Year)
+		}
+	}
+	var parts []string
+	for i, t := range order {
+		if i >= 30 {
+			parts = append(parts, say(lang, fmt.Sprintf("等%d个", len(order)), fmt.Sprintf("and %d more", len(order)-30)))
+			break
+		}
+		ys := make([]string, 0, len(byTown[t]))
+		for _, y := range byTown[t] {
+			ys = append(ys, strconv.Itoa(y))
+		}
+		name := t
+		if name == "" {
+			name = say(lang, "（未识别单位）", "(unit not detected)")
+		}
+		if lang == "en" {
+			name = englishName(t) + " " + t
+		}
+		parts = append(parts, fmt.Sprintf("%s（%s）", name, strings.Join(ys, "、")))
+	}
+	return strings.Join(parts, say(lang, "、", ", "))
+}
+
+func noYearAnswer(c *catalog, q Query) string {
+	var years []string
+	for _, r := range c.reports {
+		if len(q.Towns) == 0 || contains(q.Towns, r.Town) {
+			years = append(years, strconv.Itoa(r.Year))
+		}
+	}
+	who := strings.Join(q.Towns, "、")
+	if who == "" {
+		who = say(q.Lang, "报告库", "the store")
+	}
+	return say(q.Lang,
+		fmt.Sprintf("没有%s%d年的报告。现有年份：%s。", who, q.Year, strings.Join(uniq(years), "、")),
+		fmt.Sprintf("There is no %d report for %s. Years available: %s.", q.Year, who, strings.Join(uniq(years), ", ")))
+}
+
+func uniq(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// notStated says that the reports in scope do not state what was asked,
+// naming the reports checked.
+func notStated(q Query, scope []ReportInfo) string {
+	var names, sources []string
+	for i, r := range scope {
+		if i >= 10 {
+			break
+		}
+		names = append(names, reportLabel(r, q.Lang))
+		sources = append(sources, r.Source)
+	}
+	more := ""
+	if len(scope) > 10 {
+		more = say(q.Lang, fmt.Sprintf("等%d份报告", len(scope)), fmt.Sprintf(" and %d more", len(scope)-10))
+	}
+	return say(q.Lang,
+		fmt.Sprintf("%s%s未提及此事项，报告中找不到答案。（已查阅：%s）", strings.Join(names, "、"), more, strings.Join(sources, "、")),
+		fmt.Sprintf("The reports checked (%s%s) do not state this; the answer is not found in the reports. (Checked: %s)", strings.Join(names, "; "), more, strings.Join(sources, ", ")))
+}
+
+// sectionAnswer answers a list question ("存在哪些不足") with the body of
+// the section whose heading it names.
+func sectionAnswer(q Query, m *matcher, sents []sentence) (Answer, bool) {
+	type sec struct {
+		report  ReportInfo
+		section string
+	}
+	best, bestScore := sec{}, 0.0
+	seen := map[sec]bool{}
+	for _, s := range sents {
+		k := sec{s.report, s.section}
+		if s.section == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		parts := strings.Split(s.section, " > ")
+		head := parts[len(parts)-1]
+		if sc := m.cover(gramsOf(head)); sc > bestScore {
+			best, bestScore = k, sc
+		}
+	}
+	if bestScore < minSectionScore {
+		return Answer{}, false
+	}
+	var body []string
+	n := 0
+	for _, s := range sents {
+		if s.report.ID != best.report.ID || !strings.HasPrefix(s.section, best.section) {
+			continue
+		}
+		if HeadingOnly(s.text) {
+			continue
+		}
+		body = append(body, s.text)
+		n += utf8.RuneCountInString(s.text)
+		if n > 600 || len(body) >= 8 {
+			break
+		}
+	}
+	if len(body) == 0 {
+		return Answer{}, false
+	}
+	quote := strings.Join(body, "")
+	a := Answer{Found: true, Mode: "extractive", Citations: []Citation{citation(best.report, best.section, quote)}}
+	a.Answer = say(q.Lang,
+		fmt.Sprintf("据%s（%s）：\n%s", reportLabel(best.report, "zh"), best.section, strings.Join(body, "\n")),
+		fmt.Sprintf("According to %s (%s):\n%s", reportLabel(best.report, "en"), best.section, strings.Join(body, "\n")))
+	return a, true
+}
+
+// HeadingOnly reports whether a sentence is just an outline heading.
+func HeadingOnly(s string) bool {
+	return ingest.HeadingLevel(s) >= 0 && utf8.RuneCountInString(s) < 30 && !strings.ContainsAny(s, "，,")
+}

@@ -1,0 +1,315 @@
+package rag
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"fazhi/ingest"
+)
+
+// Engine is what every front end calls: it ingests reports and answers
+// questions from them. It is safe for concurrent use.
+type Engine struct {
+	store    Store
+	emb      Embedder
+	gloss    *Glossary
+	llm      *LLMChain
+	limits   ingest.Limits
+	chunkOpt ingest.ChunkOptions
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu      sync.RWMutex
+	version int64
+	cat     *catalog
+
+	cacheMu sync.Mutex
+	docs    map[string]*reportDoc // report id → sentences, built on demand
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
+
+// WithLimits sets the loaders' limits.
+func WithLimits(l ingest.Limits) Option { return func(e *Engine) { e.limits = l } }
+
+// WithChunkOptions sets chunk sizes.
+func WithChunkOptions(o ingest.ChunkOptions) Option { return func(e *Engine) { e.chunkOpt = o } }
+
+// WithLLM makes the Engine answer through a language model chain; the
+// extractive answerer stays the fallback the numeric guard uses.
+func WithLLM(c *LLMChain) Option { return func(e *Engine) { e.llm = c } }
+
+// NewEngine returns an Engine over store, embedding with emb.
+func NewEngine(ctx context.Context, store Store, emb Embedder, opts ...Option) (*Engine, error) {
+	e := &Engine{
+		store:    store,
+		emb:      emb,
+		gloss:    DefaultGlossary(),
+		limits:   ingest.DefaultLimits(),
+		chunkOpt: ingest.DefaultChunkOptions(),
+		log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now:      time.Now,
+		docs:     map[string]*reportDoc{},
+		version:  -1,
+	}
+	for _, o := range opts {
+		o(e)
+	}
+	if e.llm != nil {
+		if e.llm.Retriever == nil {
+			e.llm.Retriever = e.Retriever()
+		}
+		if e.llm.Fallback == nil {
+			e.llm.Fallback = e.extractive
+		}
+	}
+	if err := e.refresh(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// catalog is the engine's view of which reports exist.
+type catalog struct {
+	reports []ReportInfo
+	towns   []townName
+	byID    map[string]ReportInfo
+}
+
+// refresh reloads the catalog and the store's indexes when another
+// process (or this one) has committed since the last look.
+func (e *Engine) refresh(ctx context.Context) error {
+	v, err := e.store.Version(ctx)
+	if err != nil {
+		return err
+	}
+	e.mu.RLock()
+	same := v == e.version && e.cat != nil
+	e.mu.RUnlock()
+	if same {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if v == e.version && e.cat != nil {
+		return nil
+	}
+	if err := e.store.Refresh(ctx); err != nil {
+		return err
+	}
+	reps, err := e.store.Reports(ctx)
+	if err != nil {
+		return err
+	}
+	c := &catalog{reports: reps, byID: map[string]ReportInfo{}}
+	var names []string
+	seen := map[string]bool{}
+	for _, r := range reps {
+		c.byID[r.ID] = r
+		if r.Town != "" && !seen[r.Town] {
+			seen[r.Town] = true
+			names = append(names, r.Town)
+		}
+	}
+	c.towns = makeTownNames(names)
+	e.cat = c
+	e.version = v
+	e.cacheMu.Lock()
+	for id := range e.docs {
+		if _, ok := c.byID[id]; !ok {
+			delete(e.docs, id)
+		}
+	}
+	e.cacheMu.Unlock()
+	return nil
+}
+
+func (e *Engine) catalog(ctx context.Context) (*catalog, error) {
+	if err := e.refresh(ctx); err != nil {
+		return nil, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.cat, nil
+}
+
+// Reports lists the stored reports.
+func (e *Engine) Reports(ctx context.Context) ([]ReportInfo, error) {
+	c, err := e.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append([]ReportInfo(nil), c.reports...), nil
+}
+
+// Facts lists the stored facts matching f.
+func (e *Engine) Facts(ctx context.Context, f FactFilter) ([]ingest.Fact, error) {
+	return e.store.Facts(ctx, f)
+}
+
+// Stats summarises the store.
+func (e *Engine) Stats(ctx context.Context) (Stats, error) {
+	if err := e.refresh(ctx); err != nil {
+		return Stats{}, err
+	}
+	r, c, f, err := e.store.Counts(ctx)
+	if err != nil {
+		return Stats{}, err
+	}
+	return Stats{Reports: r, Chunks: c, Facts: f, Embedder: e.emb.Name, Dim: e.emb.Dim}, nil
+}
+
+// Delete removes the report stored under source.
+func (e *Engine) Delete(ctx context.Context, source string) error {
+	return e.store.Delete(ctx, source)
+}
+
+// IngestFile ingests a report held in memory; name is its file name and
+// gives its format.
+func (e *Engine) IngestFile(ctx context.Context, name string, data []byte) (IngestResult, error) {
+	name = filepath.Base(name)
+	sum := sha256.Sum256(data)
+	id := hex.EncodeToString(sum[:])
+	if res, done, err := e.unchanged(ctx, name, id); done || err != nil {
+		return res, err
+	}
+	text, err := ingest.LoadBytes(ctx, name, data, e.limits)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	return e.ingestText(ctx, name, id, text)
+}
+
+// IngestPath ingests the report file at path.
+func (e *Engine) IngestPath(ctx context.Context, path string) (IngestResult, error) {
+	name := filepath.Base(path)
+	id, err := e.hashFile(path)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	if res, done, err := e.unchanged(ctx, name, id); done || err != nil {
+		return res, err
+	}
+	text, err := ingest.Load(ctx, path, e.limits)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	return e.ingestText(ctx, name, id, text)
+}
+
+func (e *Engine) hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("load %s: %w", filepath.Base(path), err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("load %s: %w", filepath.Base(path), err)
+	}
+	lim := e.limits
+	if lim.MaxFileBytes <= 0 {
+		lim = ingest.DefaultLimits()
+	}
+	if st.Size() > lim.MaxFileBytes {
+		return "", fmt.Errorf("load %s: file is %.1f MB, over the %.1f MB limit: %w", filepath.Base(path), float64(st.Size())/(1<<20), float64(lim.MaxFileBytes)/(1<<20), ingest.ErrTooLarge)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, lim.MaxFileBytes+1)); err != nil {
+		return "", fmt.Errorf("load %s: %w", filepath.Base(path), err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (e *Engine) unchanged(ctx context.Context, name, id string) (IngestResult, bool, error) {
+	src, ok, err := e.store.Has(ctx, id)
+	if err != nil || !ok {
+		return IngestResult{}, false, err
+	}
+	res := IngestResult{Source: name, Status: StatusUnchanged}
+	if c, err := e.catalog(ctx); err == nil {
+		if ri, ok := c.byID[id]; ok {
+			res.Report = ri
+		}
+	}
+	if src != name {
+		e.log.Info("same content already stored under another name", "source", name, "stored_as", src)
+	}
+	return res, true, nil
+}
+
+// Prepare turns a report's raw text into what the store holds: the
+// cleaned report with its metadata, embedded chunks and facts. It is
+// pure apart from the embedder.
+func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Report, []StoredChunk, []ingest.Fact, error) {
+	text := ingest.Clean(raw)
+	meta := ingest.DetectMeta(text)
+	rep := ingest.Report{
+		ID: id, Source: name, Title: meta.Title, Town: meta.Town, County: meta.County,
+		Year: meta.Year, Date: meta.Date, DocNumber: meta.DocNumber, Text: text, IngestedAt: e.now(),
+	}
+	chunks := ingest.ChunkText(text, e.chunkOpt)
+	stored := make([]StoredChunk, len(chunks))
+	for i, c := range chunks {
+		c.ReportID = id
+		v, err := e.emb.Embed(ctx, embedText(rep, c))
+		if err != nil {
+			return rep, nil, nil, fmt.Errorf("embed %s: %w", name, err)
+		}
+		if len(v) != e.emb.Dim {
+			return rep, nil, nil, fmt.Errorf("embed %s: embedder returned %d dimensions, want %d", name, len(v), e.emb.Dim)
+		}
+		stored[i] = StoredChunk{Chunk: c, Embedding: v}
+	}
+	var facts []ingest.Fact
+	seen := map[string]bool{}
+	for _, c := range chunks {
+		for _, s := range ingest.Sentences(c.Text) {
+			if seen[s] {
+				continue // overlap between chunks
+			}
+			seen[s] = true
+			for _, f := range ingest.ExtractFacts(s) {
+				f.Source, f.Town, f.Year, f.Section = name, rep.Town, rep.Year, c.Section
+				facts = append(facts, f)
+			}
+		}
+	}
+	return rep, stored, facts, nil
+}
+
+// embedText is what a chunk's vector is made from: its place and time,
+// its section and its text.
+func embedText(r ingest.Report, c ingest.Chunk) string {
+	return fmt.Sprintf("%s %d年 %s\n%s", r.Town, r.Year, c.Section, c.Text)
+}
+
+func (e *Engine) ingestText(ctx context.Context, name, id, raw string) (IngestResult, error) {
+	rep, chunks, facts, err := e.Prepare(ctx, name, id, raw)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	if len(chunks) == 0 {
+		return IngestResult{}, fmt.Errorf("load %s: no text after cleaning: %w", name, ingest.ErrEmpty)
+	}
+	// The catalog and the vector index catch up on the next question:
+	// a bulk ingest does not pay for a refresh per report.
+	status, err := e.store.Put(ctx, rep, chunks, facts)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	res := IngestResult{Source: name, Status: status, Report: ReportInfo{Report: rep, Chunks: len(chunks), Facts: len(facts)}}
+	return res, nil
+}

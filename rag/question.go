@@ -1,0 +1,442 @@
+package rag
+
+import (
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/mozillazg/go-pinyin"
+)
+
+// Question kinds.
+const (
+	KindCount   = "count"   // 多少, how many
+	KindRate    = "rate"    // 成功率, percentage
+	KindWho     = "who"     // 谁
+	KindWhen    = "when"    // 何时, 什么时候
+	KindWhat    = "what"    // 什么, 哪些, list
+	KindCompare = "compare" // 哪个镇最多, A和B分别
+)
+
+// Query is a question taken apart: where and when it asks about, what
+// kind of answer it wants, and the Chinese terms to look for.
+type Query struct {
+	Text        string
+	Lang        string   // "zh" or "en"
+	Towns       []string // stored towns the question names
+	UnknownTown string   // a place the question names that no stored report is about
+	Year        int
+	Kind        string
+	Units       []string // acceptable units for the figure asked for; nil = any
+	Groups      []TermGroup
+	Aggregate   string // "", "max", "min", "list", "total"
+	Meta        string // "", "date", "doc_number", "county", "title": asks about the report itself
+}
+
+// TermGroup is one thing the question mentions, with the Chinese forms it
+// may take in a report; a text matches the group through its best form.
+type TermGroup struct {
+	Forms []string
+	From  string // the question words it came from
+}
+
+// townName pairs a stored town with the ways a question may name it.
+type townName struct {
+	full    string
+	short   string   // without its 镇/乡/街道 suffix
+	pinyins []string // lower-case, no spaces: "yumen", "yumenzhen"
+}
+
+var (
+	yearInQ   = regexp.MustCompile(`((?:19|20)\d{2})\s*年?`)
+	unknownZh = regexp.MustCompile(`([\p{Han}]{2,4}?)(镇|乡|街道)`)
+	latinWord = regexp.MustCompile(`[A-Za-z]+(?:'[A-Za-z]+)?`)
+)
+
+var notTownPrefix = map[string]bool{"各": true, "哪个": true, "哪": true, "全": true, "本": true, "我": true, "该": true, "每个": true, "所有": true, "城": true, "乡": true, "村": true, "两个": true, "几个": true, "那个": true, "这个": true, "其他": true, "其它": true}
+
+func makeTownNames(towns []string) []townName {
+	out := make([]townName, 0, len(towns))
+	for _, t := range towns {
+		if t == "" {
+			continue
+		}
+		tn := townName{full: t, short: t}
+		for _, suf := range []string{"街道办事处", "街道", "镇", "乡"} {
+			if strings.HasSuffix(t, suf) && len([]rune(t)) > len([]rune(suf))+1 {
+				tn.short = strings.TrimSuffix(t, suf)
+				break
+			}
+		}
+		for _, p := range pinyinForms(tn.short) {
+			tn.pinyins = append(tn.pinyins, p)
+		}
+		for _, p := range pinyinForms(t) {
+			tn.pinyins = append(tn.pinyins, p)
+		}
+		out = append(out, tn)
+	}
+	return out
+}
+
+// pinyinForms lists the toneless pinyin spellings of a Han name, one per
+// combination of readings of heteronyms (bounded).
+func pinyinForms(s string) []string {
+	a := pinyin.NewArgs()
+	a.Heteronym = true
+	forms := []string{""}
+	for _, readings := range pinyin.Pinyin(s, a) {
+		if len(readings) == 0 {
+			return nil
+		}
+		var next []string
+		for _, f := range forms {
+			for i, r := range readings {
+				if i >= 3 {
+					break
+				}
+				next = append(next, f+r)
+			}
+		}
+		if len(next) > 32 {
+			next = next[:32]
+		}
+		forms = next
+	}
+	return forms
+}
+
+func hanShare(s string) float64 {
+	var han, letters int
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			han++
+		case unicode.IsLetter(r):
+			letters++
+		}
+	}
+	if han+letters == 0 {
+		return 0
+	}
+	// A Latin word is worth about four Han characters.
+	return float64(han) / float64(han+letters/4+1)
+}
+
+func detectLang(s string) string {
+	if hanShare(s) >= 0.3 {
+		return "zh"
+	}
+	return "en"
+}
+
+// analyse takes a question apart against the towns present in the store.
+func analyse(text string, towns []townName, g *Glossary) Query {
+	q := Query{Text: text, Lang: detectLang(text)}
+	lower := strings.ToLower(text)
+	// Towns: full or short Chinese name, or a pinyin spelling.
+	seen := map[string]bool{}
+	addTown := func(t string) {
+		if !seen[t] {
+			seen[t] = true
+			q.Towns = append(q.Towns, t)
+		}
+	}
+	type pos struct {
+		at   int
+		town string
+	}
+	var found []pos
+	for _, tn := range towns {
+		if i := strings.Index(text, tn.full); i >= 0 {
+			found = append(found, pos{i, tn.full})
+		} else if len([]rune(tn.short)) >= 2 && tn.short != tn.full {
+			if i := strings.Index(text, tn.short); i >= 0 {
+				found = append(found, pos{i, tn.full})
+			}
+		}
+	}
+	words := latinWord.FindAllStringIndex(text, -1)
+	for i := range words {
+		for n := 1; n <= 3 && i+n <= len(words); n++ {
+			var joined strings.Builder
+			for _, w := range words[i : i+n] {
+				joined.WriteString(strings.ToLower(strings.ReplaceAll(text[w[0]:w[1]], "'", "")))
+			}
+			j := joined.String()
+			for _, tn := range towns {
+				for _, p := range tn.pinyins {
+					if j == p {
+						found = append(found, pos{words[i][0], tn.full})
+					}
+				}
+			}
+		}
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].at < found[j].at })
+	for _, f := range found {
+		addTown(f.town)
+	}
+	if len(q.Towns) == 0 {
+		q.UnknownTown = unknownPlace(text, q.Lang, g)
+	}
+	if m := yearInQ.FindStringSubmatch(text); m != nil {
+		q.Year, _ = strconv.Atoi(m[1])
+	}
+	q.Kind, q.Units = kindOf(text, lower, q.Lang)
+	q.Aggregate = aggregateOf(text, lower, len(q.Towns))
+	if q.Aggregate != "" && q.Kind != KindCount && q.Kind != KindRate {
+		q.Kind = KindCount
+	}
+	q.Meta = metaOf(text, lower)
+	q.Groups = termGroups(text, q, towns, g)
+	return q
+}
+
+// unknownPlace returns a place name the question asks about that is not
+// a stored town: "黄桷镇", or a capitalised English word that is no
+// domain term ("Huangjue").
+func unknownPlace(text, lang string, g *Glossary) string {
+	for _, m := range unknownZh.FindAllStringSubmatch(text, -1) {
+		name := m[1]
+		// Trim leading function words: "在黄桷镇" → "黄桷".
+		for _, p := range []string{"在", "对", "于", "和", "与", "及", "为", "是"} {
+			name = strings.TrimPrefix(name, p)
+		}
+		if len([]rune(name)) < 2 || notTownPrefix[name] {
+			continue
+		}
+		if strings.ContainsAny(name, "各哪全本我该每所其") {
+			continue
+		}
+		return name + m[2]
+	}
+	if lang != "en" {
+		return ""
+	}
+	words := latinWord.FindAllStringIndex(text, -1)
+	for i, w := range words {
+		word := text[w[0]:w[1]]
+		if i == 0 || !unicode.IsUpper([]rune(word)[0]) {
+			continue
+		}
+		lw := strings.ToLower(word)
+		if englishStop[lw] || (g != nil && len(g.Terms(lw)) > 0) {
+			continue
+		}
+		return word
+	}
+	return ""
+}
+
+var englishStop = map[string]bool{
+	"i": true, "what": true, "how": true, "which": true, "who": true, "when": true, "where": true, "why": true,
+	"town": true, "township": true, "county": true, "district": true, "village": true, "subdistrict": true, "street": true,
+	"china": true, "chinese": true, "party": true, "cpc": true, "communist": true, "people's": true, "peoples": true,
+	"government": true, "report": true, "the": true, "in": true, "did": true, "does": true, "do": true,
+	"constitution": true, "civil": true, "code": true, "january": true, "february": true, "march": true, "april": true,
+	"may": true, "june": true, "july": true, "august": true, "september": true, "october": true, "november": true, "december": true,
+}
+
+func kindOf(text, lower, lang string) (string, []string) {
+	units := unitsAsked(text, lower)
+	switch {
+	case strings.Contains(text, "率") && containsAny(text, "多少", "是多少", "几"), containsAny(lower, "rate", "percentage", "percent", "proportion"):
+		return KindRate, []string{"%"}
+	case containsAny(text, "多少", "几个", "几名", "几次", "几场", "几项", "几件", "几位", "几人", "几家", "几所"), containsAny(lower, "how many", "how much", "number of", "how long", "minimum", "maximum", "total"):
+		return KindCount, units
+	case containsAny(text, "谁", "哪位", "什么人", "姓名", "名字"), containsAny(lower, "who ", "who's", "whom", "name of the"):
+		return KindWho, nil
+	case containsAny(text, "何时", "什么时候", "哪一天", "哪天", "日期", "时间是"), strings.HasPrefix(lower, "when"), containsAny(lower, " date", "what day"):
+		return KindWhen, nil
+	}
+	if units != nil {
+		return KindCount, units
+	}
+	return KindWhat, nil
+}
+
+// unitsAsked maps the measure word a question asks with onto the units a
+// report may state the figure in.
+func unitsAsked(text, lower string) []string {
+	zh := []struct {
+		words []string
+		units []string
+	}{
+		{[]string{"多少元", "多少万元", "多少钱", "金额", "罚款多少", "多少资金"}, []string{"元", "万元"}},
+		{[]string{"多少小时", "几个小时", "几小时"}, []string{"小时"}},
+		{[]string{"多少件次"}, []string{"件次", "件", "起", "宗"}},
+		{[]string{"多少件", "多少起", "多少宗", "几件", "几起", "几宗"}, []string{"件", "起", "宗", "件次", "个"}},
+		{[]string{"多少人次"}, []string{"人次", "人"}},
+		{[]string{"多少人", "多少名", "多少位", "几名", "几人", "几位"}, []string{"人", "名", "位", "人次"}},
+		{[]string{"多少场次"}, []string{"场次", "场", "次", "期"}},
+		{[]string{"多少次", "多少场", "多少期", "几次", "几场", "几期", "多少回"}, []string{"次", "场", "期", "场次", "次数", "回"}},
+		{[]string{"多少项", "几项"}, []string{"项", "个", "条", "件"}},
+		{[]string{"多少份", "多少册", "多少本"}, []string{"份", "册", "本", "张"}},
+		{[]string{"多少幅", "多少条", "多少张", "多少块"}, []string{"幅", "条", "张", "块", "处"}},
+		{[]string{"多少户"}, []string{"户", "户次"}},
+		{[]string{"多少个", "几个", "多少家", "几家", "多少所", "几所"}, []string{"个", "家", "所", "村", "处", "支", "名", "人", "项"}},
+	}
+	for _, u := range zh {
+		if containsAny(text, u.words...) {
+			return u.units
+		}
+	}
+	en := []struct {
+		words []string
+		units []string
+	}{
+		{[]string{"yuan", "rmb", "fine", "fines", "how much money", "amount"}, []string{"元", "万元"}},
+		{[]string{"hour"}, []string{"小时"}},
+		{[]string{"people", "persons", "person", "mediators", "advisers", "advisors", "lawyers", "staff", "employees", "officials", "cadres", "members", "holders", "participants", "attendees"}, []string{"人", "名", "位", "人次"}},
+		{[]string{"times", "sessions", "lectures", "meetings", "trainings", "events", "activities", "courses", "classes"}, []string{"次", "场", "期", "场次", "回"}},
+		{[]string{"cases", "disputes", "petitions", "conflicts", "calls", "violations", "complaints", "letters", "matters"}, []string{"件", "起", "宗", "件次", "个", "批次"}},
+		{[]string{"copies", "leaflets", "materials", "brochures"}, []string{"份", "册", "本", "张"}},
+		{[]string{"banners", "slogans", "posters"}, []string{"幅", "条", "张"}},
+		{[]string{"items", "procedures", "processes"}, []string{"项", "个", "条"}},
+		{[]string{"villages", "communities", "organizations", "organisations", "rooms", "stations", "centres", "centers"}, []string{"个", "村", "家", "处"}},
+	}
+	for _, u := range en {
+		for _, w := range u.words {
+			if strings.Contains(lower, w) {
+				return u.units
+			}
+		}
+	}
+	return nil
+}
+
+func aggregateOf(text, lower string, towns int) string {
+	switch {
+	case containsAny(text, "最多", "最高", "最大", "最长"), containsAny(lower, "the most", "the highest", "the largest", "most ", "highest"):
+		if towns != 1 {
+			return "max"
+		}
+	case containsAny(text, "最少", "最低", "最小", "最短"), containsAny(lower, "the fewest", "the least", "the lowest", "fewest", "lowest"):
+		if towns != 1 {
+			return "min"
+		}
+	}
+	if towns == 1 {
+		return ""
+	}
+	switch {
+	case containsAny(text, "合计", "一共", "总共", "总计", "加起来", "共计", "总数", "总和"), containsAny(lower, "in total", "altogether", "combined", "total", "sum"):
+		if towns != 1 {
+			return "total"
+		}
+	case towns >= 2, containsAny(text, "各镇", "各乡", "各街道", "每个镇", "每个乡", "所有镇", "各个镇", "分别", "对比", "比较", "列出", "哪些镇", "哪个镇", "哪个乡", "各地"), containsAny(lower, "each town", "every town", "all towns", "each township", "compare", "list ", "which town", "which township", "respectively", "per town"):
+		return "list"
+	}
+	return ""
+}
+
+func metaOf(text, lower string) string {
+	asksReport := containsAny(text, "报告", "文件", "落款", "印发", "发布", "成文") || containsAny(lower, "report", "issued", "document")
+	switch {
+	case containsAny(text, "文号", "发文字号", "文件编号") || containsAny(lower, "document number", "reference number", "doc number"):
+		return "doc_number"
+	case asksReport && (containsAny(text, "什么时候", "何时", "日期", "哪天", "哪一天", "时间") || containsAny(lower, "when", " date")):
+		return "date"
+	case containsAny(text, "哪个县", "哪个区", "所属县", "所属区", "属于哪", "隶属") || containsAny(lower, "which county", "which district", "what county", "what district"):
+		return "county"
+	case containsAny(text, "标题", "题目") || containsAny(lower, "title"):
+		return "title"
+	}
+	return ""
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, x := range subs {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// zhFiller are question words and fillers removed before terms are made.
+var zhFiller = []string{
+	"请问", "是多少", "有多少", "多少", "是什么", "什么", "有哪些", "哪些", "哪个", "哪里", "哪", "是谁", "谁",
+	"怎么样", "怎样", "如何", "是否", "有没有", "几个", "几", "吗", "呢", "呀", "啊", "么",
+	"一共", "总共", "共计", "合计", "分别", "那么", "那", "请", "给出", "告诉我", "列出",
+	"全年", "年度", "今年", "一年来", "期间", "以来", "的", "了", "过", "得", "地", "在", "有", "是", "共", "和", "与", "及", "都",
+	"最多", "最少", "最高", "最低", "对比", "比较",
+}
+
+// termGroups makes the term groups of a question: for a Chinese question
+// the runs of Han characters left after town names, years and question
+// words are removed; for an English one the glossary's Chinese forms of
+// the domain phrases it contains.
+func termGroups(text string, q Query, towns []townName, g *Glossary) []TermGroup {
+	if q.Lang == "en" {
+		var out []TermGroup
+		if g != nil {
+			for _, m := range g.Terms(text) {
+				if len(m.Chinese) > 0 && !isUnitOnly(m.Chinese) {
+					out = append(out, TermGroup{Forms: m.Chinese, From: m.English})
+				}
+			}
+		}
+		// Han text inside an English question counts too.
+		for _, seg := range hanSegments(stripTowns(text, towns)) {
+			out = append(out, TermGroup{Forms: []string{seg}, From: seg})
+		}
+		return out
+	}
+	s := stripTowns(text, towns)
+	s = yearInQ.ReplaceAllString(s, " ")
+	for _, f := range zhFiller {
+		s = strings.ReplaceAll(s, f, " ")
+	}
+	// Measure words right after 多少 were removed with it; drop a leading
+	// lone measure word left behind.
+	var out []TermGroup
+	for _, seg := range hanSegments(s) {
+		if len([]rune(seg)) == 1 && strings.Contains("件起宗次场期人名位项个元份条幅户村镇乡年月日", seg) {
+			continue
+		}
+		out = append(out, TermGroup{Forms: []string{seg}, From: seg})
+	}
+	return out
+}
+
+func isUnitOnly(forms []string) bool {
+	for _, f := range forms {
+		if len([]rune(f)) > 1 {
+			return false
+		}
+	}
+	return true
+}
+
+func stripTowns(text string, towns []townName) string {
+	for _, tn := range towns {
+		text = strings.ReplaceAll(text, tn.full, " ")
+		if len([]rune(tn.short)) >= 2 {
+			text = strings.ReplaceAll(text, tn.short, " ")
+		}
+	}
+	return text
+}
+
+func hanSegments(s string) []string {
+	var out []string
+	var cur []rune
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			cur = append(cur, r)
+			continue
+		}
+		if len(cur) > 0 {
+			out = append(out, string(cur))
+			cur = cur[:0]
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, string(cur))
+	}
+	return out
+}

@@ -1,0 +1,45 @@
+package rag
+
+import (
+	"context"
+
+	"github.com/tmc/langchaingo/schema"
+)
+
+// Retriever returns the Engine's hybrid retrieval as a langchaingo
+// schema.Retriever: BM25 and vector search fused, hard-filtered by the
+// towns and year the query names.
+func (e *Engine) Retriever() schema.Retriever { return engineRetriever{e: e, k: 8} }
+
+type engineRetriever struct {
+	e *Engine
+	k int
+}
+
+// GetRelevantDocuments implements schema.Retriever.
+func (r engineRetriever) GetRelevantDocuments(ctx context.Context, query string) ([]schema.Document, error) {
+	c, err := r.e.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := analyse(query, c.towns, r.e.gloss)
+	if q.UnknownTown != "" {
+		return nil, nil // no stored report is about that place
+	}
+	hits, err := r.e.retrieve(ctx, q, r.k)
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]schema.Document, 0, len(hits))
+	for _, h := range hits {
+		docs = append(docs, schema.Document{
+			PageContent: h.Text,
+			Score:       float32(h.Score),
+			Metadata: map[string]any{
+				"source": h.Source, "title": h.Title, "town": h.Town, "year": h.Year,
+				"section": h.Section, "chunk": int(h.ChunkID),
+			},
+		})
+	}
+	return docs, nil
+}

@@ -1,0 +1,185 @@
+package rag
+
+import (
+	"math"
+	"strings"
+	"unicode"
+)
+
+// gramSet is the set of Han bigrams (and single characters of one-rune
+// runs), Latin words and numbers of a text.
+type gramSet map[string]struct{}
+
+func gramsOf(text string) gramSet {
+	g := gramSet{}
+	for _, t := range Tokens(text) {
+		g[t] = struct{}{}
+	}
+	return g
+}
+
+func (g gramSet) has(t string) bool { _, ok := g[t]; return ok }
+
+// idfTable weighs terms by how rare they are among the sentences in scope:
+// "法治" is everywhere and says little; "复议" is rare and decides.
+type idfTable struct {
+	n  int
+	df map[string]int
+}
+
+func newIDF(sets []gramSet) *idfTable {
+	t := &idfTable{n: len(sets), df: map[string]int{}}
+	for _, s := range sets {
+		for k := range s {
+			t.df[k]++
+		}
+	}
+	return t
+}
+
+func (t *idfTable) weight(term string) float64 {
+	return math.Log(1 + float64(t.n+1)/float64(1+t.df[term]))
+}
+
+// synonyms are interchangeable words of this domain: a question that says
+// 调解 matches a report that says 调处.
+var synonyms = [][]string{
+	{"调解", "调处", "化解", "处理"},
+	{"矛盾纠纷", "纠纷", "矛盾"},
+	{"排查", "摸排"},
+	{"聘用", "聘请", "聘任", "选聘"},
+	{"举办", "开展", "组织", "召开", "举行"},
+	{"受理", "接待", "办理"},
+	{"回复", "答复", "办理"},
+	{"信访", "来信来访", "上访"},
+	{"普法", "法治宣传", "法制宣传"},
+	{"法治", "法制"},
+	{"悬挂", "张贴"},
+	{"发放", "散发"},
+	{"学法", "学习法律"},
+	{"罚款", "罚没"},
+	{"工作人员", "职工", "干部"},
+	{"创建", "建立", "建设"},
+}
+
+// expandForms adds the synonym variants of a Chinese term.
+func expandForms(forms []string) []string {
+	out := append([]string(nil), forms...)
+	seen := map[string]bool{}
+	for _, f := range forms {
+		seen[f] = true
+	}
+	for _, f := range forms {
+		for _, set := range synonyms {
+			for _, w := range set {
+				if !strings.Contains(f, w) {
+					continue
+				}
+				for _, alt := range set {
+					if alt == w {
+						continue
+					}
+					v := strings.Replace(f, w, alt, 1)
+					if !seen[v] {
+						seen[v] = true
+						out = append(out, v)
+					}
+				}
+				break
+			}
+		}
+	}
+	return out
+}
+
+type scoredGroup struct {
+	forms  [][]string // term tokens of each form
+	weight float64
+}
+
+// matcher scores texts against a question's term groups.
+type matcher struct {
+	groups []scoredGroup
+	idf    *idfTable
+}
+
+func newMatcher(groups []TermGroup, idf *idfTable) *matcher {
+	m := &matcher{idf: idf}
+	for _, g := range groups {
+		var sg scoredGroup
+		for i, f := range expandForms(g.Forms) {
+			toks := Tokens(f)
+			if len(toks) == 0 {
+				continue
+			}
+			sg.forms = append(sg.forms, toks)
+			if i == 0 {
+				for _, t := range toks {
+					sg.weight += idf.weight(t)
+				}
+			}
+		}
+		if len(sg.forms) == 0 {
+			continue
+		}
+		if sg.weight == 0 {
+			for _, t := range sg.forms[0] {
+				sg.weight += idf.weight(t)
+			}
+		}
+		m.groups = append(m.groups, sg)
+	}
+	return m
+}
+
+func (m *matcher) empty() bool { return len(m.groups) == 0 }
+
+// cover returns how much of the question's weighted terms the text holds,
+// from 0 to 1; each group counts through its best-matching form.
+func (m *matcher) cover(g gramSet) float64 {
+	var got, total float64
+	for _, sg := range m.groups {
+		best := 0.0
+		for _, toks := range sg.forms {
+			var have, all float64
+			for _, t := range toks {
+				w := m.idf.weight(t)
+				all += w
+				if g.has(t) {
+					have += w
+				}
+			}
+			if all > 0 && have/all > best {
+				best = have / all
+			}
+		}
+		got += sg.weight * best
+		total += sg.weight
+	}
+	if total == 0 {
+		return 0
+	}
+	return got / total
+}
+
+// clauseAround returns the clause of sentence that holds the byte offset
+// at: the text between the nearest clause marks on either side.
+func clauseAround(sentence string, at int) string {
+	const marks = "，,；;。：:！？!?"
+	start := 0
+	for i, r := range sentence {
+		if i >= at {
+			break
+		}
+		if strings.ContainsRune(marks, r) {
+			start = i + len(string(r))
+		}
+	}
+	end := len(sentence)
+	if i := strings.IndexAny(sentence[min(at, len(sentence)):], marks); i >= 0 {
+		end = at + i
+	}
+	return strings.TrimSpace(sentence[start:end])
+}
+
+func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }

@@ -1,0 +1,668 @@
+package rag
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/philippgille/chromem-go"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"fazhi/ingest"
+)
+
+// DBFile is the name of the SQLite database inside a data directory.
+const DBFile = "fazhi.db"
+
+const sqliteSchema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reports (
+	id TEXT PRIMARY KEY,
+	source TEXT NOT NULL UNIQUE,
+	title TEXT NOT NULL DEFAULT '',
+	town TEXT NOT NULL DEFAULT '',
+	county TEXT NOT NULL DEFAULT '',
+	year INTEGER NOT NULL DEFAULT 0,
+	date TEXT NOT NULL DEFAULT '',
+	doc_number TEXT NOT NULL DEFAULT '',
+	text TEXT NOT NULL DEFAULT '',
+	ingested_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS reports_town_year ON reports(town, year);
+CREATE TABLE IF NOT EXISTS chunks (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+	seq INTEGER NOT NULL,
+	section TEXT NOT NULL DEFAULT '',
+	text TEXT NOT NULL,
+	embedding BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_report ON chunks(report_id, seq);
+CREATE TABLE IF NOT EXISTS facts (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+	section TEXT NOT NULL DEFAULT '',
+	subject TEXT NOT NULL DEFAULT '',
+	metric TEXT NOT NULL DEFAULT '',
+	value REAL NOT NULL,
+	unit TEXT NOT NULL DEFAULT '',
+	approx TEXT NOT NULL DEFAULT '',
+	quote TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS facts_report ON facts(report_id);
+CREATE INDEX IF NOT EXISTS facts_metric ON facts(metric);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(tokens, town UNINDEXED, year UNINDEXED);
+`
+
+// SQLite is the embedded Store: a SQLite database (the source of truth)
+// and an in-memory chromem-go vector index rebuilt from the stored
+// embeddings at open. It is safe for concurrent use, also by several
+// processes on one data directory.
+type SQLite struct {
+	db   *sql.DB
+	ver  *sql.Conn // a connection of its own: PRAGMA data_version is per connection
+	emb  Embedder
+	path string
+
+	mu     sync.Mutex // guards the fields below and index updates
+	vdb    *chromem.DB
+	byTown map[string]*chromem.Collection
+	loaded map[string]loadedReport // report id → what the index holds
+	verMu  sync.Mutex
+}
+
+type loadedReport struct {
+	town string
+	ids  []string
+}
+
+// OpenSQLite opens (creating if needed) the store in dir for embedder emb.
+// It fails with ErrEmbedderMismatch when the stored vectors were made by
+// another embedder.
+func OpenSQLite(ctx context.Context, dir string, emb Embedder) (*SQLite, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(dir, DBFile)
+	dsn := "file:" + path + "?_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &SQLite{db: db, emb: emb, path: path, vdb: chromem.NewDB(), byTown: map[string]*chromem.Collection{}, loaded: map[string]loadedReport{}}
+	if err := s.init(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *SQLite) init(ctx context.Context) error {
+	if err := retryBusy(ctx, func() error {
+		_, err := s.db.ExecContext(ctx, sqliteSchema)
+		return err
+	}); err != nil {
+		return fmt.Errorf("create schema in %s: %w", s.path, err)
+	}
+	if err := s.checkEmbedder(ctx); err != nil {
+		return err
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", s.path, err)
+	}
+	s.ver = conn
+	return s.Refresh(ctx)
+}
+
+func (s *SQLite) checkEmbedder(ctx context.Context) error {
+	var name, dim string
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE key='embedder'), (SELECT value FROM meta WHERE key='dim')`).Scan(&name, &dim)
+	if err != nil && !isNullScan(err) {
+		return fmt.Errorf("read store metadata: %w", err)
+	}
+	if name == "" {
+		return retryBusy(ctx, func() error {
+			_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES ('embedder', ?), ('dim', ?)`, s.emb.Name, strconv.Itoa(s.emb.Dim))
+			return err
+		})
+	}
+	if name != s.emb.Name || dim != strconv.Itoa(s.emb.Dim) {
+		return fmt.Errorf("%w: the store in %s was embedded with %s (dim %s) but this run uses %s (dim %d); use the same --embedder, or ingest the reports again into a new --data directory",
+			ErrEmbedderMismatch, filepath.Dir(s.path), name, dim, s.emb.Name, s.emb.Dim)
+	}
+	return nil
+}
+
+func isNullScan(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "converting NULL")
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error {
+	if s.ver != nil {
+		s.ver.Close()
+	}
+	return s.db.Close()
+}
+
+// retryBusy runs f again while SQLite reports the database busy or
+// locked beyond the busy timeout, with a growing pause, until ctx ends.
+func retryBusy(ctx context.Context, f func() error) error {
+	delay := 20 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		err := f()
+		if err == nil || attempt >= 8 || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+func isBusy(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked") || strings.Contains(msg, "(5)") || strings.Contains(msg, "(6)")
+}
+
+// Has reports whether a report with this id is stored.
+func (s *SQLite) Has(ctx context.Context, id string) (string, bool, error) {
+	var src string
+	err := s.db.QueryRowContext(ctx, `SELECT source FROM reports WHERE id = ?`, id).Scan(&src)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("look up report: %w", err)
+	}
+	return src, true, nil
+}
+
+// Put stores a report, its chunks and facts in one transaction.
+func (s *SQLite) Put(ctx context.Context, rep ingest.Report, chunks []StoredChunk, facts []ingest.Fact) (IngestStatus, error) {
+	var status IngestStatus
+	err := retryBusy(ctx, func() error {
+		var err error
+		status, err = s.put(ctx, rep, chunks, facts)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("store %s: %w", rep.Source, err)
+	}
+	return status, nil
+}
+
+func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []StoredChunk, facts []ingest.Fact) (IngestStatus, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE id = ?`, rep.ID).Scan(&n); err != nil {
+		return "", err
+	}
+	if n > 0 {
+		return StatusUnchanged, nil
+	}
+	status := StatusNew
+	var oldID string
+	err = tx.QueryRowContext(ctx, `SELECT id FROM reports WHERE source = ?`, rep.Source).Scan(&oldID)
+	switch {
+	case err == nil:
+		status = StatusReplaced
+		if err := deleteReportTx(ctx, tx, oldID); err != nil {
+			return "", err
+		}
+	case !errors.Is(err, sql.ErrNoRows):
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reports(id, source, title, town, county, year, date, doc_number, text, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		rep.ID, rep.Source, rep.Title, rep.Town, rep.County, rep.Year, rep.Date, rep.DocNumber, rep.Text, rep.IngestedAt.UTC().Format(time.RFC3339)); err != nil {
+		return "", err
+	}
+	insChunk, err := tx.PrepareContext(ctx, `INSERT INTO chunks(report_id, seq, section, text, embedding) VALUES (?,?,?,?,?)`)
+	if err != nil {
+		return "", err
+	}
+	defer insChunk.Close()
+	insFTS, err := tx.PrepareContext(ctx, `INSERT INTO chunks_fts(rowid, tokens, town, year) VALUES (?,?,?,?)`)
+	if err != nil {
+		return "", err
+	}
+	defer insFTS.Close()
+	for _, c := range chunks {
+		res, err := insChunk.ExecContext(ctx, rep.ID, c.Seq, c.Section, c.Text, encodeVector(c.Embedding))
+		if err != nil {
+			return "", err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return "", err
+		}
+		if _, err := insFTS.ExecContext(ctx, id, ftsText(c.Section+" "+c.Text), rep.Town, rep.Year); err != nil {
+			return "", err
+		}
+	}
+	insFact, err := tx.PrepareContext(ctx, `INSERT INTO facts(report_id, section, subject, metric, value, unit, approx, quote) VALUES (?,?,?,?,?,?,?,?)`)
+	if err != nil {
+		return "", err
+	}
+	defer insFact.Close()
+	for _, f := range facts {
+		if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) {
+			continue
+		}
+		if _, err := insFact.ExecContext(ctx, rep.ID, f.Section, f.Subject, f.Metric, f.Value, f.Unit, f.Approx, f.Quote); err != nil {
+			return "", err
+		}
+	}
+	return status, tx.Commit()
+}
+
+func deleteReportTx(ctx context.Context, tx *sql.Tx, id string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE report_id = ?)`, id); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM reports WHERE id = ?`, id)
+	return err
+}
+
+// Delete removes the report stored under source.
+func (s *SQLite) Delete(ctx context.Context, source string) error {
+	err := retryBusy(ctx, func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		var id string
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM reports WHERE source = ?`, source).Scan(&id); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("report %q: %w", source, ErrNotFound)
+			}
+			return err
+		}
+		if err := deleteReportTx(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", source, err)
+	}
+	return nil
+}
+
+// Reports lists the stored reports, by town, year and source.
+func (s *SQLite) Reports(ctx context.Context) ([]ReportInfo, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.year, r.date, r.doc_number, r.ingested_at,
+		(SELECT count(*) FROM chunks c WHERE c.report_id = r.id), (SELECT count(*) FROM facts f WHERE f.report_id = r.id)
+		FROM reports r ORDER BY r.town, r.year, r.source`)
+	if err != nil {
+		return nil, fmt.Errorf("list reports: %w", err)
+	}
+	defer rows.Close()
+	var out []ReportInfo
+	for rows.Next() {
+		var ri ReportInfo
+		var at string
+		if err := rows.Scan(&ri.ID, &ri.Source, &ri.Title, &ri.Town, &ri.County, &ri.Year, &ri.Date, &ri.DocNumber, &at, &ri.Chunks, &ri.Facts); err != nil {
+			return nil, fmt.Errorf("list reports: %w", err)
+		}
+		ri.IngestedAt, _ = time.Parse(time.RFC3339, at)
+		out = append(out, ri)
+	}
+	return out, rows.Err()
+}
+
+// Facts returns the facts matching f, by town, year, source and position.
+func (s *SQLite) Facts(ctx context.Context, f FactFilter) ([]ingest.Fact, error) {
+	q := `SELECT r.source, r.town, r.year, f.section, f.subject, f.metric, f.value, f.unit, f.approx, f.quote
+		FROM facts f JOIN reports r ON r.id = f.report_id WHERE 1=1`
+	var args []any
+	if f.Town != "" {
+		q += ` AND (r.town = ? OR r.town LIKE ?)`
+		args = append(args, f.Town, f.Town+"%")
+	}
+	if f.Year != 0 {
+		q += ` AND r.year = ?`
+		args = append(args, f.Year)
+	}
+	if f.Metric != "" {
+		q += ` AND f.metric = ?`
+		args = append(args, f.Metric)
+	}
+	if f.Query != "" {
+		q += ` AND (instr(f.subject, ?) > 0 OR instr(f.quote, ?) > 0)`
+		args = append(args, f.Query, f.Query)
+	}
+	q += ` ORDER BY r.town, r.year, r.source, f.id`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list facts: %w", err)
+	}
+	defer rows.Close()
+	var out []ingest.Fact
+	for rows.Next() {
+		var x ingest.Fact
+		if err := rows.Scan(&x.Source, &x.Town, &x.Year, &x.Section, &x.Subject, &x.Metric, &x.Value, &x.Unit, &x.Approx, &x.Quote); err != nil {
+			return nil, fmt.Errorf("list facts: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+const hitColumns = `c.id, c.report_id, r.source, r.title, r.town, r.year, c.section, c.text`
+
+func scanHits(rows *sql.Rows) ([]Hit, error) {
+	defer rows.Close()
+	var out []Hit
+	for rows.Next() {
+		var h Hit
+		if err := rows.Scan(&h.ChunkID, &h.ReportID, &h.Source, &h.Title, &h.Town, &h.Year, &h.Section, &h.Text); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+func scopeSQL(s Scope, townCol, yearCol string) (string, []any) {
+	var b strings.Builder
+	var args []any
+	if len(s.Towns) > 0 {
+		b.WriteString(" AND " + townCol + " IN (")
+		for i, t := range s.Towns {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+			args = append(args, t)
+		}
+		b.WriteByte(')')
+	}
+	if s.Year != 0 {
+		b.WriteString(" AND " + yearCol + " = ?")
+		args = append(args, s.Year)
+	}
+	return b.String(), args
+}
+
+// Chunks returns every chunk of the reports in scope.
+func (s *SQLite) Chunks(ctx context.Context, sc Scope) ([]Hit, error) {
+	where, args := scopeSQL(sc, "r.town", "r.year")
+	rows, err := s.db.QueryContext(ctx, `SELECT `+hitColumns+` FROM chunks c JOIN reports r ON r.id = c.report_id WHERE 1=1`+where+` ORDER BY r.town, r.year, r.source, c.seq`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read chunks: %w", err)
+	}
+	hits, err := scanHits(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read chunks: %w", err)
+	}
+	return hits, nil
+}
+
+// Keyword runs a BM25 search over the FTS5 index.
+func (s *SQLite) Keyword(ctx context.Context, tokens []string, sc Scope, k int) ([]Hit, error) {
+	q := ftsQuery(tokens)
+	if q == "" || k <= 0 {
+		return nil, nil
+	}
+	where, args := scopeSQL(sc, "t.town", "t.year")
+	args = append([]any{q}, args...)
+	args = append(args, k)
+	rows, err := s.db.QueryContext(ctx, `SELECT t.rowid, bm25(chunks_fts) FROM chunks_fts t WHERE chunks_fts MATCH ?`+where+` ORDER BY bm25(chunks_fts) LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("keyword search: %w", err)
+	}
+	var ids []int64
+	scores := map[int64]float64{}
+	for rows.Next() {
+		var id int64
+		var sc float64
+		if err := rows.Scan(&id, &sc); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("keyword search: %w", err)
+		}
+		ids = append(ids, id)
+		scores[id] = -sc
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("keyword search: %w", err)
+	}
+	return s.hitsByID(ctx, ids, scores)
+}
+
+func (s *SQLite) hitsByID(ctx context.Context, ids []int64, scores map[int64]float64) ([]Hit, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+hitColumns+` FROM chunks c JOIN reports r ON r.id = c.report_id WHERE c.id IN (`+ph+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read chunks: %w", err)
+	}
+	hits, err := scanHits(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read chunks: %w", err)
+	}
+	for i := range hits {
+		hits[i].Score = scores[hits[i].ChunkID]
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+	return hits, nil
+}
+
+// Vector searches the in-memory index: one chromem-go collection per
+// town, so a town filter scans only that town's chunks.
+func (s *SQLite) Vector(ctx context.Context, v []float32, sc Scope, k int) ([]Hit, error) {
+	if k <= 0 || len(v) == 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	var cols []*chromem.Collection
+	if len(sc.Towns) > 0 {
+		for _, t := range sc.Towns {
+			if c := s.byTown[t]; c != nil {
+				cols = append(cols, c)
+			}
+		}
+	} else {
+		for _, c := range s.byTown {
+			cols = append(cols, c)
+		}
+	}
+	s.mu.Unlock()
+	var where map[string]string
+	if sc.Year != 0 {
+		where = map[string]string{"year": strconv.Itoa(sc.Year)}
+	}
+	scores := map[int64]float64{}
+	var ids []int64
+	for _, c := range cols {
+		n := min(k, c.Count())
+		if n == 0 {
+			continue
+		}
+		res, err := c.QueryEmbedding(ctx, v, n, where, nil)
+		if err != nil {
+			return nil, fmt.Errorf("vector search: %w", err)
+		}
+		for _, r := range res {
+			id, _ := strconv.ParseInt(r.ID, 10, 64)
+			ids = append(ids, id)
+			scores[id] = float64(r.Similarity)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return scores[ids[i]] > scores[ids[j]] })
+	if len(ids) > k {
+		ids = ids[:k]
+	}
+	return s.hitsByID(ctx, ids, scores)
+}
+
+// Counts returns how many reports, chunks and facts are stored.
+func (s *SQLite) Counts(ctx context.Context) (reports, chunks, facts int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM chunks), (SELECT count(*) FROM facts)`).Scan(&reports, &chunks, &facts)
+	if err != nil {
+		err = fmt.Errorf("count: %w", err)
+	}
+	return
+}
+
+// Version returns SQLite's data_version, which changes when another
+// connection or process commits.
+func (s *SQLite) Version(ctx context.Context) (int64, error) {
+	s.verMu.Lock()
+	defer s.verMu.Unlock()
+	var v int64
+	if err := s.ver.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("data version: %w", err)
+	}
+	return v, nil
+}
+
+// Refresh makes the vector index match the stored reports: it loads the
+// embeddings of reports it does not hold yet and drops those of reports
+// that are gone. Stored embeddings are never recomputed.
+func (s *SQLite) Refresh(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rows, err := s.db.QueryContext(ctx, `SELECT id, town FROM reports`)
+	if err != nil {
+		return fmt.Errorf("refresh index: %w", err)
+	}
+	stored := map[string]string{}
+	for rows.Next() {
+		var id, town string
+		if err := rows.Scan(&id, &town); err != nil {
+			rows.Close()
+			return fmt.Errorf("refresh index: %w", err)
+		}
+		stored[id] = town
+	}
+	rows.Close()
+	for id, lr := range s.loaded {
+		if _, ok := stored[id]; ok {
+			continue
+		}
+		if c := s.byTown[lr.town]; c != nil {
+			if err := c.Delete(ctx, nil, nil, lr.ids...); err != nil {
+				return fmt.Errorf("refresh index: %w", err)
+			}
+		}
+		delete(s.loaded, id)
+	}
+	var missing []string
+	for id := range stored {
+		if _, ok := s.loaded[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	q := `SELECT c.id, c.report_id, r.town, r.year, c.embedding FROM chunks c JOIN reports r ON r.id = c.report_id`
+	var args []any
+	if len(missing) < len(stored) {
+		q += ` WHERE c.report_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(missing)), ",") + `)`
+		for _, id := range missing {
+			args = append(args, id)
+		}
+	}
+	rows, err = s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("refresh index: %w", err)
+	}
+	defer rows.Close()
+	added := map[string]loadedReport{}
+	for rows.Next() {
+		var (
+			id        int64
+			rid, town string
+			year      int
+			blob      []byte
+		)
+		if err := rows.Scan(&id, &rid, &town, &year, &blob); err != nil {
+			return fmt.Errorf("refresh index: %w", err)
+		}
+		vec, err := decodeVector(blob, s.emb.Dim)
+		if err != nil {
+			return fmt.Errorf("refresh index: chunk %d: %w", id, err)
+		}
+		c, err := s.collection(town)
+		if err != nil {
+			return err
+		}
+		sid := strconv.FormatInt(id, 10)
+		if err := c.AddDocument(ctx, chromem.Document{ID: sid, Embedding: vec, Metadata: map[string]string{"year": strconv.Itoa(year)}}); err != nil {
+			return fmt.Errorf("refresh index: %w", err)
+		}
+		lr := added[rid]
+		lr.town = town
+		lr.ids = append(lr.ids, sid)
+		added[rid] = lr
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("refresh index: %w", err)
+	}
+	for _, id := range missing {
+		s.loaded[id] = added[id] // a report with no chunks is loaded too
+	}
+	return nil
+}
+
+func (s *SQLite) collection(town string) (*chromem.Collection, error) {
+	if c := s.byTown[town]; c != nil {
+		return c, nil
+	}
+	noEmbed := func(context.Context, string) ([]float32, error) {
+		return nil, errors.New("the vector index embeds nothing: vectors come from the store")
+	}
+	c, err := s.vdb.CreateCollection("town:"+town, nil, noEmbed)
+	if err != nil {
+		return nil, fmt.Errorf("create index for %q: %w", town, err)
+	}
+	s.byTown[town] = c
+	return c, nil
+}
+
+func encodeVector(v []float32) []byte {
+	b := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+func decodeVector(b []byte, dim int) ([]float32, error) {
+	if len(b) != 4*dim {
+		return nil, fmt.Errorf("stored embedding has %d bytes, want %d (dim %d)", len(b), 4*dim, dim)
+	}
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v, nil
+}

@@ -1,0 +1,67 @@
+package rag
+
+import (
+	"context"
+	"errors"
+
+	"fazhi/ingest"
+)
+
+// ErrNotFound is returned when a named report does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrEmbedderMismatch is returned when a store is opened with another
+// embedder than the one its vectors were made with.
+var ErrEmbedderMismatch = errors.New("embedder mismatch")
+
+// StoredChunk is a chunk with its embedding, as written to a store.
+type StoredChunk struct {
+	ingest.Chunk
+	Embedding []float32
+}
+
+// Hit is a chunk found by a search, with its report's metadata.
+type Hit struct {
+	ChunkID  int64
+	ReportID string
+	Source   string
+	Title    string
+	Town     string
+	Year     int
+	Section  string
+	Text     string
+	Score    float64 // higher is better; comparable only within one search
+}
+
+// Scope restricts a search to reports of the given towns and year.
+// Empty Towns and zero Year match everything.
+type Scope struct {
+	Towns []string
+	Year  int
+}
+
+// Store is what the Engine needs from durable state. The embedded
+// implementation is SQLite plus an in-memory chromem-go index; the
+// scale-out one is PostgreSQL with pgvector.
+type Store interface {
+	// Put stores a report with its chunks and facts in one transaction,
+	// replacing a report of the same source. A report whose ID is already
+	// stored is left as it is (StatusUnchanged).
+	Put(ctx context.Context, rep ingest.Report, chunks []StoredChunk, facts []ingest.Fact) (IngestStatus, error)
+	// Has reports whether a report with this ID is stored, and its source.
+	Has(ctx context.Context, id string) (source string, ok bool, err error)
+	Delete(ctx context.Context, source string) error
+	Reports(ctx context.Context) ([]ReportInfo, error)
+	Facts(ctx context.Context, f FactFilter) ([]ingest.Fact, error)
+	// Chunks returns every chunk of the reports in scope, in report order.
+	Chunks(ctx context.Context, s Scope) ([]Hit, error)
+	Keyword(ctx context.Context, tokens []string, s Scope, k int) ([]Hit, error)
+	Vector(ctx context.Context, v []float32, s Scope, k int) ([]Hit, error)
+	Counts(ctx context.Context) (reports, chunks, facts int, err error)
+	// Version changes whenever any process commits a change.
+	Version(ctx context.Context) (int64, error)
+	// Refresh brings in-memory indexes up to date with changes made by
+	// other processes.
+	Refresh(ctx context.Context) error
+	Close() error
+}

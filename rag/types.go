@@ -1,0 +1,77 @@
+package rag
+
+import "fazhi/ingest"
+
+// Turn is one earlier exchange in a conversation, oldest first.
+type Turn struct {
+	Role    string `json:"role"` // "user" or "assistant"
+	Content string `json:"content"`
+}
+
+// Question is what a front end asks the Engine.
+type Question struct {
+	Text    string `json:"question"`
+	History []Turn `json:"history,omitempty"`
+}
+
+// Citation points at the sentence an answer rests on.
+type Citation struct {
+	Source  string `json:"source"` // the report's file name
+	Title   string `json:"title"`
+	Town    string `json:"town"`
+	Year    int    `json:"year"`
+	Section string `json:"section"`
+	Quote   string `json:"quote"`
+}
+
+// Answer is the Engine's reply. Found is false when the reports in scope do
+// not state what was asked; Answer then says so in plain words.
+type Answer struct {
+	Answer    string     `json:"answer"`
+	Found     bool       `json:"found"`
+	Citations []Citation `json:"citations"`
+	Mode      string     `json:"mode"`           // "extractive" or "llm"
+	Note      string     `json:"note,omitempty"` // e.g. why a generated answer was discarded
+}
+
+// ReportInfo describes a stored report, as listed by `fazhi docs` and
+// GET /v1/documents.
+type ReportInfo struct {
+	ingest.Report
+	Chunks int `json:"chunks"`
+	Facts  int `json:"facts"`
+}
+
+// FactFilter selects facts; zero fields match everything.
+type FactFilter struct {
+	Town   string
+	Year   int
+	Metric string
+	Query  string // substring of subject or quote
+}
+
+// Stats summarises the store, as GET /v1/stats returns it.
+type Stats struct {
+	Reports  int    `json:"reports"`
+	Chunks   int    `json:"chunks"`
+	Facts    int    `json:"facts"`
+	Embedder string `json:"embedder"`
+	Dim      int    `json:"dim"`
+}
+
+// IngestStatus says what ingesting one file did.
+type IngestStatus string
+
+// Ingest outcomes.
+const (
+	StatusNew       IngestStatus = "new"
+	StatusReplaced  IngestStatus = "replaced"
+	StatusUnchanged IngestStatus = "unchanged"
+)
+
+// IngestResult reports the outcome of ingesting one file.
+type IngestResult struct {
+	Source string       `json:"source"`
+	Status IngestStatus `json:"status"`
+	Report ReportInfo   `json:"report"`
+}
