@@ -10,25 +10,6 @@ import (
 	"unicode/utf8"
 )
 
-// Conventions of fact extraction (they are the contract the goldens in
-// testdata/facts pin down):
-//
-//   - A figure is a fact only when a unit (件, 人次, 元, % …) follows it;
-//     bare numbers, years, dates, document numbers, ordinals (第一),
-//     enumerations (一是), holidays ("3.15", "12.4"), plan names (七五普法,
-//     十四五), numbers inside names (12345热线) and slogans (一村一法律顾问,
-//     100%排查) are not facts.
-//   - Money is kept in yuan: "10多万元" is Value 100000, Unit "元", so sums
-//     in 元 and 万元 compare. Likewise "4万人次" is 40000 人次.
-//   - A range ("3-5名", "1至2名") keeps its lower bound as Value and puts the
-//     range as written ("3-5") in Approx.
-//   - Approx holds the qualifier as written: 余, 多, 约, 近, 不少于, 至少,
-//     超过, 不到, 以上, 左右 …; qualifiers before and after a number are
-//     joined in reading order ("约…余" → "约余"). 达到, 达, 共 are exact.
-//   - Rates per period or per unit ("每月不少于2次", "每村聘任调解员3-5名")
-//     are facts, but get no Metric: they are rules, not totals, and must
-//     not be compared with totals.
-
 // Metric is one row of the domain table that normalises what a figure
 // counts across reports. Keywords are alternatives: each is one or more
 // terms joined by "+" that must all occur in the subject, and a term
@@ -259,6 +240,12 @@ var factUnitNotBefore = map[string]string{
 	"封": "面锁存",
 }
 
+// factUnitNotBeforeWords lists words that make "N个" a duration or a
+// difference rather than a count: 3个月, 5个工作日, 2个百分点.
+var factUnitNotBeforeWords = map[string][]string{
+	"个": {"月", "工作日", "小时", "星期", "季度", "百分点", "多月", "半月"},
+}
+
 // factOneUnits are the units after which a bare Chinese 一 is a count
 // ("聘请一名法律顾问", "每周排查一次"); with others it is mostly a word
 // (一个良好的环境, 一起, 一项长期任务).
@@ -312,8 +299,28 @@ type factSentence struct {
 
 // ExtractFacts returns every quantity stated in one sentence. It fills
 // Subject, Metric, Value, Unit, Approx and Quote (the trimmed sentence);
-// the caller fills Source, Town, Year and Section. A quantity needs a unit
-// or % to be a fact. See the conventions at the top of this file.
+// the caller fills Source, Town, Year and Section. The goldens in
+// testdata/facts pin down these conventions:
+//
+//   - A figure is a fact only when a unit (件, 人次, 元, % …) follows it.
+//     Bare numbers, years, dates, document numbers, ordinals (第一),
+//     enumerations (一是), holidays ("3.15", "12.4"), plan names (七五普法,
+//     十四五), numbers inside names (12345热线), durations (3个月) and
+//     slogans (一村一法律顾问, “四个意识”, 100%排查) are not facts.
+//   - Subject is what is counted, as written: the phrase before the number
+//     within its clause, less time words and fillers (2020年, 今年以来, 共,
+//     累计, 其中, 我镇 …), plus the counted noun when it follows the unit
+//     ("区为我镇聘用10名法律顾问" → "区为我镇聘用法律顾问").
+//   - Money is kept in yuan: "10多万元" is Value 100000, Unit "元", so sums
+//     written in 元 and 万元 compare. Likewise "4万人次" is 40000 人次.
+//   - Approx holds the qualifier as written: 余, 多, 约, 近, 不少于, 至少,
+//     超过, 不到, 以上, 左右 …, joined in reading order when there are two.
+//     达到, 达, 共, 为 are exact and dropped.
+//   - A range ("3-5名", "1至2名") keeps its lower bound as Value and the
+//     range as written ("3-5") in Approx.
+//   - Rates per period or per unit ("每月不少于2次", "每村聘任调解员3-5名")
+//     are facts but get no Metric: they are rules, not totals, and must not
+//     be compared with totals.
 func ExtractFacts(sentence string) []Fact {
 	quote := strings.TrimSpace(sentence)
 	if !factHasCandidate(quote) {
@@ -336,17 +343,22 @@ func ExtractFacts(sentence string) []Fact {
 	}
 	var facts []Fact
 	lastEnd := 0
+	prevBare := "" // the subject of the last fact when nothing followed its unit
 	for i := 0; i < len(s.rs); {
 		r := s.rs[i]
 		if !isASCIIDigit(r) && !isCNNumeral(r) {
 			i++
 			continue
 		}
-		f, skip, end, ok := s.factAt(i, lastEnd)
+		f, skip, end, bare, ok := s.factAt(i, lastEnd, prevBare)
 		if ok {
 			f.Quote = quote
 			facts = append(facts, f)
 			lastEnd, i = end, end
+			prevBare = ""
+			if bare {
+				prevBare = f.Subject
+			}
 			continue
 		}
 		i = max(skip, i+1)
@@ -365,11 +377,13 @@ func factHasCandidate(s string) bool {
 	return false
 }
 
-// factAt tries to read a fact whose number starts at i. skip is where the
+// factAt tries to read a fact whose number starts at i. prevSubject is
+// the subject of the figure just before when nothing followed its unit. skip is where the
 // scan resumes when there is none (past the whole number, so the digits of
 // "12345" are not read again one by one); end is where the fact's text,
-// including a counted noun after the unit, ends.
-func (s factSentence) factAt(i, lastEnd int) (f Fact, skip, end int, ok bool) {
+// including a counted noun after the unit, ends; bare says nothing
+// followed the unit.
+func (s factSentence) factAt(i, lastEnd int, prevSubject string) (f Fact, skip, end int, bare, ok bool) {
 	rs := s.rs
 	percentWord := hasRunePrefixAt(rs, i, "百分之")
 	numStart := i
@@ -379,11 +393,11 @@ func (s factSentence) factAt(i, lastEnd int) (f Fact, skip, end int, ok bool) {
 	tok, ok := numScan(rs, numStart)
 	skip = numSkipRun(rs, i)
 	if !ok {
-		return f, skip, 0, false
+		return f, skip, 0, false, false
 	}
 	skip = max(skip, tok.end)
 	if !s.numberStartOK(i, tok) {
-		return f, skip, 0, false
+		return f, skip, 0, false, false
 	}
 	// The unit.
 	var unit string
@@ -393,14 +407,19 @@ func (s factSentence) factAt(i, lastEnd int) (f Fact, skip, end int, ok bool) {
 	} else {
 		unit, unitEnd = factUnitAt(rs, numSkipSpaces(rs, tok.end))
 		if unit == "" {
-			return f, skip, 0, false
+			return f, skip, 0, false, false
 		}
 		if unitEnd < len(rs) && strings.ContainsRune(factUnitNotBefore[unit], rs[unitEnd]) {
-			return f, skip, 0, false
+			return f, skip, 0, false, false
+		}
+		for _, w := range factUnitNotBeforeWords[unit] {
+			if hasRunePrefixAt(rs, unitEnd, w) {
+				return f, skip, 0, false, false
+			}
 		}
 	}
 	if tok.chinese && !s.chineseCountOK(i, tok, unit, unitEnd) {
-		return f, skip, 0, false
+		return f, skip, 0, false, false
 	}
 	// A qualifier after the unit: 以上, 左右 …
 	end = unitEnd
@@ -415,7 +434,7 @@ func (s factSentence) factAt(i, lastEnd int) (f Fact, skip, end int, ok bool) {
 	}
 	// "100%排查、100%化解" is a slogan, not a measured rate.
 	if unit == "%" && end < len(rs) && unicode.Is(unicode.Han, rs[end]) && rs[end] != '的' {
-		return f, skip, 0, false
+		return f, skip, 0, false, false
 	}
 
 	clause := s.clauseStart(i, 0)
@@ -427,10 +446,14 @@ func (s factSentence) factAt(i, lastEnd int) (f Fact, skip, end int, ok bool) {
 	preEnd, preQual := factStripPreQualifiers(rs, preStart, i)
 	tailEnd, tail := s.tail(end)
 	if tok.chinese && unit == "个" && factSloganTail(rs, tail, tailEnd) {
-		return f, skip, 0, false
+		return f, skip, 0, false, false
 	}
 
 	subject := factCleanSubject(string(rs[preStart:preEnd]), tail)
+	if prevSubject != "" && lastEnd > 0 && preStart == preEnd && tail == "" && numSkipSpaces(rs, lastEnd) == i {
+		// "来信来访46批次98人次": a second measure of the same thing.
+		subject = prevSubject
+	}
 	if factWeakSubject(subject) {
 		// "其中镇政府1名，45个行政村9名": fall back to the whole clause, then
 		// to the clause before ("中心组学习…，每年不少于三次").
@@ -455,7 +478,7 @@ func (s factSentence) factAt(i, lastEnd int) (f Fact, skip, end int, ok bool) {
 		}
 		f.Metric = metricForUnit(match, f.Unit)
 	}
-	return f, skip, tailEnd, true
+	return f, skip, tailEnd, tail == "" && tailEnd == end, true
 }
 
 // numSkipRun returns the end of the run of digits or Chinese numerals
@@ -486,7 +509,7 @@ func (s factSentence) numberStartOK(i int, tok numTok) bool {
 	if isASCIILetter(prev) || isASCIIDigit(prev) || prev == '.' || prev == '-' || prev == '_' || prev == '/' {
 		return false
 	}
-	if tok.chinese && strings.ContainsRune("第周初", prev) {
+	if tok.chinese && strings.ContainsRune("周初", prev) {
 		return false
 	}
 	if tok.chinese && i >= 2 && (hasRunePrefixAt(rs, i-2, "星期") || hasRunePrefixAt(rs, i-2, "礼拜")) {
@@ -496,7 +519,7 @@ func (s factSentence) numberStartOK(i int, tok numTok) bool {
 	for p > 0 && rs[p] == ' ' {
 		p--
 	}
-	if strings.ContainsRune("“「『‘\"", rs[p]) {
+	if strings.ContainsRune("“「『‘\"第", rs[p]) {
 		return false
 	}
 	return true
@@ -526,7 +549,7 @@ func (s factSentence) chineseCountOK(i int, tok numTok, unit string, unitEnd int
 	if !slices.Contains(factOneUnits, unit) {
 		return false
 	}
-	if i > 0 && strings.ContainsRune("统唯同单万专逐划整合均如归始之其任某另", rs[i-1]) {
+	if i > 0 && strings.ContainsRune("统唯同单万专逐划整合均如归始之其任某另无", rs[i-1]) {
 		return false
 	}
 	// 一X一Y slogans: 一村（社区）一法律顾问, 一户一档, 一人一策.
@@ -588,7 +611,7 @@ func (s factSentence) tail(start int) (int, string) {
 			}
 			depth--
 		}
-		if j > start && (isASCIIDigit(r) || isCNNumeral(r)) && s.figureAhead(j) {
+		if (isASCIIDigit(r) || isCNNumeral(r)) && s.figureAhead(j) {
 			break
 		}
 		if strings.ContainsRune("、和及与", r) {
@@ -723,6 +746,9 @@ func factQualifierStands(q string, prev rune) bool {
 		return !strings.ContainsRune("成造迁将", prev)
 	case "逾":
 		return !strings.ContainsRune("超", prev)
+	case "为", "是":
+		// Only after a measure: 满意度为98%, 人数是30人; not 作为, 认为, 就是.
+		return strings.ContainsRune("数量率度额计共均积值总", prev)
 	}
 	return true
 }

@@ -193,6 +193,39 @@ func TestExtractFacts(t *testing.T) {
 			},
 		},
 		{
+			name:     "two measures of one thing",
+			sentence: "2021年，我镇共受理群众来信来访46批次98人次。",
+			want: []wantFact{
+				{46, "批次", "", "petitions", "受理群众来信来访"},
+				{98, "人次", "", "petitions", "受理群众来信来访"},
+			},
+		},
+		{
+			name:     "为 after a measure",
+			sentence: "群众满意度为98%，法律明白人86名。",
+			want: []wantFact{
+				{98, "%", "", "", "群众满意度"},
+				{86, "名", "", "legal_literates", "法律明白人"},
+			},
+		},
+		{
+			name:     "words ending in a qualifier are not qualifiers",
+			sentence: "签约3户，就近安置20人，传达5次。",
+			want: []wantFact{
+				{3, "户", "", "", "签约"},
+				{20, "人", "", "", "就近安置"},
+				{5, "次", "", "", "传达"},
+			},
+		},
+		{
+			name:     "Chinese figures with 余 and 百分之",
+			sentence: "全年调处各类纠纷一百二十余起，调解成功率达百分之九十八。",
+			want: []wantFact{
+				{120, "起", "余", "disputes_mediated", "调处各类纠纷"},
+				{98, "%", "", "mediation_rate", "调解成功率"},
+			},
+		},
+		{
 			name:     "full-width digits",
 			sentence: "悬挂党风廉政建设宣传标语４５幅。",
 			want:     []wantFact{{45, "幅", "", "banners", "悬挂党风廉政建设宣传标语"}},
@@ -253,6 +286,10 @@ func TestExtractFactsNone(t *testing.T) {
 		"组织巡逻队员开展G20安保培训。",
 		"营造一个良好的法治环境。",
 		"统一名称，统一标识。",
+		"第3次会议审议通过，历时3个月完成，5个工作日内办结，提高2个百分点。",
+		"社区矫正对象无一人重新犯罪。",
+		"做到两个到位：信息畅通到位。",
+		"实现矛盾纠纷100%全覆盖。",
 		"处罚两、三轮电动车。",
 		"进一步推进法治政府建设。",
 		"",

@@ -78,7 +78,8 @@ var numPreQualifiers = []numQualifier{
 	{"多于", true}, {"少于", true}, {"高于", true}, {"低于", true}, {"不到", true},
 	{"不足", true}, {"接近", true}, {"约", true}, {"近", true}, {"逾", true},
 	{"达到", false}, {"共计", false}, {"合计", false}, {"总计", false}, {"累计", false},
-	{"达", false}, {"共", false}, {"计", false}, {"仅", false}, {"就", false},
+	{"分别为", false}, {"达", false}, {"共", false}, {"计", false}, {"仅", false},
+	{"就", false}, {"为", false}, {"是", false},
 }
 
 // numPostQualifiers are written after the unit ("90%以上", "50人左右").
