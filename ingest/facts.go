@@ -437,7 +437,7 @@ func (s factSentence) factAt(i, lastEnd int, prevSubject string) (f Fact, skip, 
 		return f, skip, 0, false, false
 	}
 
-	clause := s.clauseStart(i, 0)
+	clause := s.clauseStart(i, max(0, i-factMaxLookback))
 	preStart := max(clause, lastEnd)
 	if preStart == lastEnd && lastEnd > 0 {
 		// After a figure: "信件8件、省信访局转办3件", "4名…和31名…".
@@ -459,7 +459,7 @@ func (s factSentence) factAt(i, lastEnd int, prevSubject string) (f Fact, skip, 
 		// to the clause before ("中心组学习…，每年不少于三次").
 		subject = factCleanSubject(string(rs[clause:preEnd]), tail)
 		if factWeakSubject(subject) && clause > 0 {
-			prev := s.clauseStart(clause-1, 0)
+			prev := s.clauseStart(clause-1, max(0, clause-1-factMaxLookback))
 			subject = factCleanSubject(string(rs[prev:preEnd]), tail)
 		}
 	}
@@ -560,6 +560,10 @@ func (s factSentence) chineseCountOK(i int, tok numTok, unit string, unitEnd int
 	}
 	return true
 }
+
+// factMaxLookback bounds how far back a clause is searched, so that text
+// without punctuation (a table flattened into one line) stays linear.
+const factMaxLookback = 120
 
 // clauseStart returns where the clause containing position i starts: just
 // after the last clause boundary before i, or after an unclosed opening
