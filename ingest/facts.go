@@ -186,7 +186,7 @@ func questionUnit(s string) string {
 			continue
 		}
 		if u, _ := factUnitAt(rs, j); u != "" {
-			return factUnitNormalize(u)
+			return u
 		}
 	}
 	return ""
@@ -267,9 +267,6 @@ func factUnitAt(rs []rune, i int) (string, int) {
 	}
 	return "", i
 }
-
-// factUnitNormalize returns the unit as stored in a Fact.
-func factUnitNormalize(u string) string { return u }
 
 func hasRunePrefixAt(rs []rune, i int, p string) bool {
 	if i < 0 || i > len(rs) {
@@ -467,7 +464,7 @@ func (s factSentence) factAt(i, lastEnd int, prevSubject string) (f Fact, skip, 
 	f = Fact{
 		Subject: subject,
 		Value:   tok.value,
-		Unit:    factUnitNormalize(unit),
+		Unit:    unit,
 		Approx:  preQual + tok.rangeText + tok.approx + post,
 	}
 	if !slices.Contains(rs[clause:i], '每') {
@@ -859,7 +856,6 @@ func factShorten(rs []rune) []rune {
 		}
 	}
 	tail := rs[len(rs)-tailMax:]
-	depth = 0
 	for k := 0; k < tailMax-4; k++ {
 		if tail[k] == '、' || tail[k] == ',' || tail[k] == '，' {
 			tail = tail[k+1:]
