@@ -101,8 +101,9 @@ type guardNumber struct {
 }
 
 var (
-	// citationRe matches citation markers: [1], [1,2], [1][3], ［2］, 【3】.
-	citationRe = regexp.MustCompile(`[\[［【]\s*[0-9０-９]{1,3}(?:\s*[,，、;；]\s*[0-9０-９]{1,3})*\s*[\]］】]`)
+	// citationRe matches citation markers: [1], [1,2], [1][3], ［2］, 【3】,
+	// and the labelled forms small models write: [片段1], [Block 2], [#3].
+	citationRe = regexp.MustCompile(`[\[［【]\s*(?:片段|块|(?i:block)|#)?\s*[0-9０-９]{1,3}(?:\s*[,，、;；]\s*(?:片段|块|(?i:block)|#)?\s*[0-9０-９]{1,3})*\s*[\]］】]`)
 	// enumeratorRe matches a list enumerator at the start of a line: "1. ", "2、", "3）".
 	enumeratorRe = regexp.MustCompile(`(?m)(^[ \t]*(?:[-*•][ \t]*)?)[0-9]{1,2}(?:[、）)]|\.([^0-9]|$))`)
 	// parenEnumeratorRe matches "(1)" and "（2）".

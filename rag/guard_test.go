@@ -27,6 +27,8 @@ func TestCheckNumbers(t *testing.T) {
 		{"figure of the cited second block", "全年共调处68件次[2]，法律顾问10名[2]。", yumen, nil},
 		{"several citations in one marker", "368件，68件次[1,2]。", yumen, nil},
 		{"adjacent markers", "368件[1][2]，68件次。", yumen, nil},
+		{"labelled markers", "368件[片段1]，68件次[Block 2]。", yumen, nil},
+		{"labelled marker citing the other block", "368件[片段2]。", yumen, []string{"368"}},
 		{"full-width marker and digits", "共３６８件【1】。", yumen, nil},
 		{"no citation: any block supports", "368件，68件次。", yumen, nil},
 		{"no citation: invented figure", "共调解999件。", yumen, []string{"999"}},

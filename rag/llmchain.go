@@ -251,14 +251,21 @@ func (c *LLMChain) judge(question, reply string, docs []schema.Document) (Answer
 		return Answer{}, strings.Join(bad, ", ") + " not found in " + where
 	}
 
-	if len(cited) == 0 && saysNotStated(reply) {
-		return Answer{Answer: reply, Found: false, Mode: modeLLM}, ""
-	}
+	// Figures of the answer's own, beyond those the question gave.
 	figures := map[string]bool{}
+	ownFigures := false
 	for _, n := range answerNumbers(reply) {
 		for _, k := range n.keys {
 			figures[k] = true
 		}
+		if !slices.ContainsFunc(n.keys, func(k string) bool { return allowed[k] }) {
+			ownFigures = true
+		}
+	}
+	// "The reports do not state …" is a not-found answer unless the reply
+	// also cites a block for a figure of its own (a partial answer).
+	if saysNotStated(reply) && (len(cited) == 0 || !ownFigures) {
+		return Answer{Answer: stripCitations(reply), Found: false, Mode: modeLLM}, ""
 	}
 	blocks := cited
 	if len(blocks) == 0 {
@@ -425,9 +432,18 @@ func renumberCitations(reply string, blocks []int) string {
 var thinkRe = regexp.MustCompile(`(?s)<think>.*?(?:</think>|$)`)
 
 // cleanReply drops the reasoning some models (DeepSeek-R1, Qwen3) emit in
-// <think> tags and surrounding space.
+// <think> tags (some servers strip the opening tag) and surrounding space.
 func cleanReply(reply string) string {
-	return strings.TrimSpace(thinkRe.ReplaceAllString(reply, ""))
+	reply = thinkRe.ReplaceAllString(reply, "")
+	if _, after, ok := strings.Cut(reply, "</think>"); ok {
+		reply = after
+	}
+	return strings.TrimSpace(reply)
+}
+
+// stripCitations removes [n] markers, for an answer that cites nothing.
+func stripCitations(reply string) string {
+	return strings.TrimSpace(citationRe.ReplaceAllString(reply, ""))
 }
 
 // notStatedPhrases are the ways a model says the blocks do not state the

@@ -180,6 +180,12 @@ func (f *fakeOpenAI) requests() []fakeChatRequest {
 	return append([]fakeChatRequest(nil), f.reqs...)
 }
 
+func (f *fakeOpenAI) authHeaders() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.auth...)
+}
+
 func mustOpenAIModel(tb testing.TB, srv *httptest.Server) llms.Model {
 	tb.Helper()
 	m, err := openai.New(
@@ -260,6 +266,40 @@ func TestLLMChainAnswer(t *testing.T) {
 			reply:    "报告中未提及渔门镇2020年人民调解员的人数。",
 			wantMode: "llm", wantFound: false,
 			wantText: "报告中未提及",
+		},
+		{
+			name:     "not stated, though the reply cites a block",
+			question: "渔门镇2020年有多少名人民调解员？",
+			docs:     []schema.Document{yumen2020},
+			reply:    "报告中未提及渔门镇2020年人民调解员的人数[1]。",
+			wantMode: "llm", wantFound: false,
+			wantText: "报告中未提及渔门镇2020年人民调解员的人数。",
+		},
+		{
+			name:     "partly stated: a cited figure of its own makes it found",
+			question: "渔门镇2020年有多少名人民调解员？",
+			docs:     []schema.Document{yumen2020},
+			reply:    "报告中未提及人民调解员的人数，但2020年调解成功350件[1]。",
+			wantMode: "llm", wantFound: true,
+			wantSources: []string{"000_cd4b96a87fea5f69.txt"},
+			wantQuote:   "350件",
+		},
+		{
+			name:     "labelled citation markers",
+			question: yumenQuestion,
+			docs:     []schema.Document{dazhongzhuang2021, yumen2020},
+			reply:    "共368件[片段2]。",
+			wantMode: "llm", wantFound: true,
+			wantText:    "共368件[片段1]。",
+			wantSources: []string{"000_cd4b96a87fea5f69.txt"},
+		},
+		{
+			name:     "reasoning without its opening tag is dropped",
+			question: yumenQuestion,
+			docs:     []schema.Document{yumen2020},
+			reply:    "The block says 368, maybe 400?\n</think>\n共368件[1]。",
+			wantMode: "llm", wantFound: true,
+			wantText: "共368件[1]。",
 		},
 		{
 			name:     "English question, English reply",
@@ -409,8 +449,8 @@ func TestLLMChainAnswer(t *testing.T) {
 			if reqs[0].MaxCompletionTokens == nil || *reqs[0].MaxCompletionTokens != 256 {
 				t.Errorf("max_completion_tokens = %v, want 256", reqs[0].MaxCompletionTokens)
 			}
-			if fake.auth[0] != "Bearer "+testAPIKey {
-				t.Errorf("Authorization = %q, want the configured key", fake.auth[0])
+			if auth := fake.authHeaders(); auth[0] != "Bearer "+testAPIKey {
+				t.Errorf("Authorization = %q, want the configured key", auth[0])
 			}
 		})
 	}
