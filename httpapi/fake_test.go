@@ -21,6 +21,9 @@ import (
 	"fazhi/rag"
 )
 
+// The real Engine must satisfy the interface the API consumes.
+var _ httpapi.Engine = (*rag.Engine)(nil)
+
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // fakeEngine is an httpapi.Engine that returns canned values and records

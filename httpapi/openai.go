@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -342,11 +343,15 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, q rag.Questi
 
 // writeEvent sends v as one "data: <json>" event and flushes it.
 func writeEvent(w http.ResponseWriter, rc *http.ResponseController, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.WriteString("data: ")
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // Encode adds one "\n"
 		return fmt.Errorf("encode event: %w", err)
 	}
-	if _, err := fmt.Fprintf(w, "data: %s\n\n", data); err != nil {
+	buf.WriteString("\n")
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		return err
 	}
 	return flush(rc)

@@ -2,12 +2,15 @@ package httpapi_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"fazhi/httpapi"
 	"fazhi/rag"
@@ -252,5 +255,66 @@ func TestModels(t *testing.T) {
 	}
 	if got.Object != "list" || len(got.Data) != 1 || got.Data[0].ID != "fazhi-7" || got.Data[0].Object != "model" {
 		t.Errorf("models = %+v, want one model fazhi-7", got)
+	}
+}
+
+// gatedEngine streams one piece, then waits for the test to release it.
+type gatedEngine struct {
+	*fakeEngine
+	gate chan struct{}
+}
+
+func (g *gatedEngine) AskStream(ctx context.Context, q rag.Question, onChunk func(string) error) (rag.Answer, error) {
+	if err := onChunk("2020年渔门镇"); err != nil {
+		return rag.Answer{}, err
+	}
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return rag.Answer{}, ctx.Err()
+	}
+	return yumenAnswer(), nil
+}
+
+func TestChatCompletionStreamFlushesEachPiece(t *testing.T) {
+	eng := &gatedEngine{fakeEngine: &fakeEngine{}, gate: make(chan struct{})}
+	srv := httptest.NewServer(newTestServer(t, eng, httpapi.Config{}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions",
+		strings.NewReader(`{"stream":true,"messages":[{"role":"user","content":"x"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	// The role chunk and the first piece must arrive while the engine is
+	// still working; without a flush this read would block until the
+	// context deadline.
+	var got []string
+	for len(got) < 2 {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the stream before the engine finished: %v (got %q)", err, got)
+		}
+		if line = strings.TrimSpace(line); line != "" {
+			got = append(got, line)
+		}
+	}
+	if !strings.Contains(got[1], "2020年渔门镇") {
+		t.Errorf("second event = %s, want the first piece", got[1])
+	}
+	close(eng.gate)
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(string(rest)), "data: [DONE]") {
+		t.Errorf("stream did not end with [DONE]: %s", rest)
 	}
 }

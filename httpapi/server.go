@@ -302,11 +302,14 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorBody{Error: msg})
 }
 
-// engineError translates an Engine failure into a response: cancellation
+// engineError translates an Engine failure into a response: an empty
+// question (should validation here miss one) is the client's, cancellation
 // and timeouts get their own statuses, everything else a generic 500 whose
 // detail is logged only.
 func (s *Server) engineError(w http.ResponseWriter, r *http.Request, op string, err error) {
 	switch {
+	case errors.Is(err, rag.ErrEmptyQuestion):
+		writeError(w, http.StatusBadRequest, "question: must not be empty")
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		// The client went away; the status is for the log and metrics.
 		writeError(w, statusClientClosed, "request canceled")

@@ -117,6 +117,7 @@ func TestEngineErrors(t *testing.T) {
 	}{
 		{"failure", secret, http.StatusInternalServerError},
 		{"timeout", fmt.Errorf("ask: %w", context.DeadlineExceeded), http.StatusGatewayTimeout},
+		{"engine says empty", fmt.Errorf("question: %w", rag.ErrEmptyQuestion), http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,6 +133,19 @@ func TestEngineErrors(t *testing.T) {
 				t.Errorf("log %q lacks the error detail", logBuf.String())
 			}
 		})
+	}
+}
+
+func TestClientGone(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	eng := &fakeEngine{askErr: fmt.Errorf("retrieve: %w", context.Canceled)}
+	s := newTestServer(t, eng, httpapi.Config{})
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/ask", strings.NewReader(`{"question":"x"}`))
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != 499 {
+		t.Errorf("status = %d for a client that went away, want 499 (not logged as a server failure)", rec.Code)
 	}
 }
 
