@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -765,4 +766,50 @@ func lastRunes(s string, n int) string {
 		r = r[len(r)-n:]
 	}
 	return string(r)
+}
+
+// TestConcurrencyIsBounded holds every Ask until the test lets them all
+// go, and checks that no more than Concurrency were ever in flight.
+func TestConcurrencyIsBounded(t *testing.T) {
+	const limit, n = 2, 6
+	entered := make(chan struct{}, n)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	inflight, most := 0, 0
+	eng := &fakeEngine{answer: func(q rag.Question) (rag.Answer, error) {
+		mu.Lock()
+		inflight++
+		most = max(most, inflight)
+		mu.Unlock()
+		entered <- struct{}{}
+		<-release
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+		return rag.Answer{Answer: "ok"}, nil
+	}}
+	h := startBot(t, bot.Config{Concurrency: limit}, eng)
+	for i := range n {
+		h.api.push(privateText(int64(i+1), "q"))
+	}
+	for range limit {
+		<-entered
+	}
+	// A third Ask can never start while the first two are held, however
+	// long we give it; the grace period only gives a broken bound the
+	// chance to show.
+	select {
+	case <-entered:
+		t.Errorf("more than %d asks in flight", limit)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	for range n {
+		h.api.next(t)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if most != limit {
+		t.Errorf("at most %d asks in flight, want %d", most, limit)
+	}
 }
