@@ -16,7 +16,7 @@ import (
 // Thresholds of the extractive answerer, settled on the evaluation sets
 // in testdata/eval: below them the reports are taken not to say.
 const (
-	minFactScore     = 0.55
+	minFactScore     = 0.42
 	minSentenceScore = 0.55
 	minSectionScore  = 0.6
 	maxScopeReports  = 12 // beyond this many reports in scope, retrieval narrows the sentences
@@ -33,7 +33,8 @@ type sentence struct {
 // reportDoc is a report's sentences, built from its chunks once.
 type reportDoc struct {
 	sentences []sentence
-	headings  []string // distinct section paths in order
+	headings  []string          // distinct section paths in order
+	prev      map[string]string // sentence → the sentence before it in its section
 }
 
 func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
@@ -47,7 +48,7 @@ func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	d = &reportDoc{}
+	d = &reportDoc{prev: map[string]string{}}
 	seen := map[string]bool{}
 	lastSection := "\x00"
 	for _, h := range hits {
@@ -63,6 +64,12 @@ func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
 				continue
 			}
 			seen[s] = true
+			if n := len(d.sentences); n > 0 && d.sentences[n-1].section == h.Section {
+				d.prev[s] = d.sentences[n-1].text
+				if n > 1 && d.sentences[n-2].section == h.Section {
+					d.prev[s] = d.sentences[n-2].text + d.sentences[n-1].text
+				}
+			}
 			d.sentences = append(d.sentences, sentence{text: s, section: h.Section, report: ri, grams: gramsOf(s)})
 		}
 	}
@@ -358,18 +365,25 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 		if err != nil {
 			return nil, err
 		}
+		d, err := e.doc(ctx, r)
+		if err != nil {
+			return nil, err
+		}
 		for _, f := range facts {
 			if f.Source != r.Source {
 				continue
 			}
-			out = append(out, factCandidate{fact: f, rep: r, score: scoreFact(q, m, f)})
+			out = append(out, factCandidate{fact: f, rep: r, score: scoreFact(q, m, f, d.prev[f.Quote])})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out, nil
 }
 
-func scoreFact(q Query, m *matcher, f ingest.Fact) float64 {
+// scoreFact scores a stated figure against a question: mostly by what its
+// own clause says it counts, then by its sentence, then by the sentence
+// before (which often names the campaign the figure belongs to).
+func scoreFact(q Query, m *matcher, f ingest.Fact, prev string) float64 {
 	at := strings.Index(f.Quote, f.Subject)
 	clause := f.Subject
 	if at >= 0 {
@@ -377,7 +391,13 @@ func scoreFact(q Query, m *matcher, f ingest.Fact) float64 {
 	}
 	local := m.cover(gramsOf(f.Subject + " " + clause))
 	whole := m.cover(gramsOf(f.Quote))
+	if prev != "" {
+		whole = max(whole, 0.9*m.cover(gramsOf(prev+f.Quote)))
+	}
 	sc := 0.6*local + 0.4*whole
+	if containsAny(clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计") {
+		sc += 0.03 // a total answers "how many" before a part does
+	}
 	switch {
 	case q.Kind == KindRate && f.Unit != "%":
 		sc *= 0.3
@@ -565,21 +585,29 @@ func notStated(q Query, scope []ReportInfo) string {
 // the section whose heading it names.
 func sectionAnswer(q Query, m *matcher, sents []sentence) (Answer, bool) {
 	type sec struct {
-		report  ReportInfo
+		report  string
 		section string
 	}
-	best, bestScore := sec{}, 0.0
+	var (
+		best      sec
+		bestRep   ReportInfo
+		bestScore float64
+	)
 	seen := map[sec]bool{}
 	for _, s := range sents {
-		k := sec{s.report, s.section}
-		if s.section == "" || seen[k] {
+		if s.section == "" {
 			continue
 		}
-		seen[k] = true
 		parts := strings.Split(s.section, " > ")
-		head := parts[len(parts)-1]
-		if sc := m.cover(gramsOf(head)); sc > bestScore {
-			best, bestScore = k, sc
+		for i := range parts {
+			k := sec{s.report.ID, strings.Join(parts[:i+1], " > ")}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if sc := m.cover(gramsOf(parts[i])); sc > bestScore {
+				best, bestRep, bestScore = k, s.report, sc
+			}
 		}
 	}
 	if bestScore < minSectionScore {
@@ -588,15 +616,12 @@ func sectionAnswer(q Query, m *matcher, sents []sentence) (Answer, bool) {
 	var body []string
 	n := 0
 	for _, s := range sents {
-		if s.report.ID != best.report.ID || !strings.HasPrefix(s.section, best.section) {
-			continue
-		}
-		if HeadingOnly(s.text) {
+		if s.report.ID != best.report || (s.section != best.section && !strings.HasPrefix(s.section, best.section+" > ")) {
 			continue
 		}
 		body = append(body, s.text)
 		n += utf8.RuneCountInString(s.text)
-		if n > 600 || len(body) >= 8 {
+		if n > 600 || len(body) >= 10 {
 			break
 		}
 	}
@@ -604,10 +629,10 @@ func sectionAnswer(q Query, m *matcher, sents []sentence) (Answer, bool) {
 		return Answer{}, false
 	}
 	quote := strings.Join(body, "")
-	a := Answer{Found: true, Mode: "extractive", Citations: []Citation{citation(best.report, best.section, quote)}}
+	a := Answer{Found: true, Mode: "extractive", Citations: []Citation{citation(bestRep, best.section, quote)}}
 	a.Answer = say(q.Lang,
-		fmt.Sprintf("据%s（%s）：\n%s", reportLabel(best.report, "zh"), best.section, strings.Join(body, "\n")),
-		fmt.Sprintf("According to %s (%s):\n%s", reportLabel(best.report, "en"), best.section, strings.Join(body, "\n")))
+		fmt.Sprintf("据%s（%s）：\n%s", reportLabel(bestRep, "zh"), best.section, strings.Join(body, "\n")),
+		fmt.Sprintf("According to %s (%s):\n%s", reportLabel(bestRep, "en"), best.section, strings.Join(body, "\n")))
 	return a, true
 }
 

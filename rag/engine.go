@@ -74,11 +74,31 @@ func NewEngine(ctx context.Context, store Store, emb Embedder, opts ...Option) (
 		if e.llm.Fallback == nil {
 			e.llm.Fallback = e.extractive
 		}
+		if e.llm.Scope == nil {
+			e.llm.Scope = e.questionScope
+		}
 	}
 	if err := e.refresh(ctx); err != nil {
 		return nil, err
 	}
 	return e, nil
+}
+
+// questionScope is the town and year a question names, as the LLM
+// chain's guard checks citations against them.
+func (e *Engine) questionScope(question string) (string, int) {
+	e.mu.RLock()
+	c := e.cat
+	e.mu.RUnlock()
+	if c == nil {
+		return "", 0
+	}
+	q := analyse(question, c.towns, e.gloss)
+	town := ""
+	if len(q.Towns) == 1 {
+		town = q.Towns[0]
+	}
+	return town, q.Year
 }
 
 // catalog is the engine's view of which reports exist.

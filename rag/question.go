@@ -52,7 +52,7 @@ type townName struct {
 var (
 	yearInQ   = regexp.MustCompile(`((?:19|20)\d{2})\s*年?`)
 	unknownZh = regexp.MustCompile(`([\p{Han}]{2,4}?)(镇|乡|街道)`)
-	latinWord = regexp.MustCompile(`[A-Za-z]+(?:'[A-Za-z]+)?`)
+	latinWord = regexp.MustCompile(`[A-Za-z]+(?:['’][A-Za-z]*)?`)
 )
 
 var notTownPrefix = map[string]bool{"各": true, "哪个": true, "哪": true, "全": true, "本": true, "我": true, "该": true, "每个": true, "所有": true, "城": true, "乡": true, "村": true, "两个": true, "几个": true, "那个": true, "这个": true, "其他": true, "其它": true}
@@ -163,7 +163,7 @@ func analyse(text string, towns []townName, g *Glossary) Query {
 		for n := 1; n <= 3 && i+n <= len(words); n++ {
 			var joined strings.Builder
 			for _, w := range words[i : i+n] {
-				joined.WriteString(strings.ToLower(strings.ReplaceAll(text[w[0]:w[1]], "'", "")))
+				joined.WriteString(strings.ToLower(trimPossessive(text[w[0]:w[1]])))
 			}
 			j := joined.String()
 			for _, tn := range towns {
@@ -218,8 +218,8 @@ func unknownPlace(text, lang string, g *Glossary) string {
 	}
 	words := latinWord.FindAllStringIndex(text, -1)
 	for i, w := range words {
-		word := text[w[0]:w[1]]
-		if i == 0 || !unicode.IsUpper([]rune(word)[0]) {
+		word := trimPossessive(text[w[0]:w[1]])
+		if i == 0 || word == "" || !unicode.IsUpper([]rune(word)[0]) {
 			continue
 		}
 		lw := strings.ToLower(word)
@@ -229,6 +229,16 @@ func unknownPlace(text, lang string, g *Glossary) string {
 		return word
 	}
 	return ""
+}
+
+// trimPossessive drops an English possessive: "Yumen's" → "Yumen".
+func trimPossessive(w string) string {
+	for _, suf := range []string{"'s", "’s", "'"} {
+		if strings.HasSuffix(strings.ToLower(w), suf) {
+			return w[:len(w)-len(suf)]
+		}
+	}
+	return strings.ReplaceAll(w, "'", "")
 }
 
 var englishStop = map[string]bool{
@@ -268,7 +278,7 @@ func unitsAsked(text, lower string) []string {
 		{[]string{"多少元", "多少万元", "多少钱", "金额", "罚款多少", "多少资金"}, []string{"元", "万元"}},
 		{[]string{"多少小时", "几个小时", "几小时"}, []string{"小时"}},
 		{[]string{"多少件次"}, []string{"件次", "件", "起", "宗"}},
-		{[]string{"多少件", "多少起", "多少宗", "几件", "几起", "几宗"}, []string{"件", "起", "宗", "件次", "个"}},
+		{[]string{"多少件", "多少起", "多少宗", "几件", "几起", "几宗"}, []string{"件", "起", "宗", "件次", "批次"}},
 		{[]string{"多少人次"}, []string{"人次", "人"}},
 		{[]string{"多少人", "多少名", "多少位", "几名", "几人", "几位"}, []string{"人", "名", "位", "人次"}},
 		{[]string{"多少场次"}, []string{"场次", "场", "次", "期"}},
@@ -292,7 +302,7 @@ func unitsAsked(text, lower string) []string {
 		{[]string{"hour"}, []string{"小时"}},
 		{[]string{"people", "persons", "person", "mediators", "advisers", "advisors", "lawyers", "staff", "employees", "officials", "cadres", "members", "holders", "participants", "attendees"}, []string{"人", "名", "位", "人次"}},
 		{[]string{"times", "sessions", "lectures", "meetings", "trainings", "events", "activities", "courses", "classes"}, []string{"次", "场", "期", "场次", "回"}},
-		{[]string{"cases", "disputes", "petitions", "conflicts", "calls", "violations", "complaints", "letters", "matters"}, []string{"件", "起", "宗", "件次", "个", "批次"}},
+		{[]string{"cases", "disputes", "petitions", "conflicts", "calls", "violations", "complaints", "letters", "matters"}, []string{"件", "起", "宗", "件次", "批次"}},
 		{[]string{"copies", "leaflets", "materials", "brochures"}, []string{"份", "册", "本", "张"}},
 		{[]string{"banners", "slogans", "posters"}, []string{"幅", "条", "张"}},
 		{[]string{"items", "procedures", "processes"}, []string{"项", "个", "条"}},
@@ -364,6 +374,7 @@ var zhFiller = []string{
 	"一共", "总共", "共计", "合计", "分别", "那么", "那", "请", "给出", "告诉我", "列出",
 	"全年", "年度", "今年", "一年来", "期间", "以来", "的", "了", "过", "得", "地", "在", "有", "是", "共", "和", "与", "及", "都",
 	"最多", "最少", "最高", "最低", "对比", "比较",
+	"什么程度", "程度", "方面", "情况", "需要", "应当", "应该", "至少要", "要", "由", "被", "把", "将",
 }
 
 // termGroups makes the term groups of a question: for a Chinese question
@@ -375,8 +386,14 @@ func termGroups(text string, q Query, towns []townName, g *Glossary) []TermGroup
 		var out []TermGroup
 		if g != nil {
 			for _, m := range g.Terms(text) {
-				if len(m.Chinese) > 0 && !isUnitOnly(m.Chinese) {
-					out = append(out, TermGroup{Forms: m.Chinese, From: m.English})
+				var forms []string
+				for _, f := range m.Chinese {
+					if len([]rune(f)) > 1 && !genericForms[f] {
+						forms = append(forms, f)
+					}
+				}
+				if len(forms) > 0 {
+					out = append(out, TermGroup{Forms: forms, From: m.English})
 				}
 			}
 		}
@@ -388,6 +405,7 @@ func termGroups(text string, q Query, towns []townName, g *Glossary) []TermGroup
 	}
 	s := stripTowns(text, towns)
 	s = yearInQ.ReplaceAllString(s, " ")
+	s = howManyRe.ReplaceAllString(s, " ")
 	for _, f := range zhFiller {
 		s = strings.ReplaceAll(s, f, " ")
 	}
@@ -395,22 +413,20 @@ func termGroups(text string, q Query, towns []townName, g *Glossary) []TermGroup
 	// lone measure word left behind.
 	var out []TermGroup
 	for _, seg := range hanSegments(s) {
-		if len([]rune(seg)) == 1 && strings.Contains("件起宗次场期人名位项个元份条幅户村镇乡年月日", seg) {
-			continue
+		if len([]rune(seg)) == 1 {
+			continue // a lone character is a function word or a measure word
 		}
 		out = append(out, TermGroup{Forms: []string{seg}, From: seg})
 	}
 	return out
 }
 
-func isUnitOnly(forms []string) bool {
-	for _, f := range forms {
-		if len([]rune(f)) > 1 {
-			return false
-		}
-	}
-	return true
-}
+// howManyRe is "多少"/"几" with the measure word that follows it.
+var howManyRe = regexp.MustCompile(`(是多少|有多少|多少|几)(件次|人次|场次|万元|小时|件|起|宗|次|场|期|人|名|位|项|个|元|份|条|幅|户|家|所|天|块|册|本|张|处|批|回)?`)
+
+// genericForms are glossary forms too common in these reports to tell
+// anything apart ("town" → 乡镇).
+var genericForms = map[string]bool{"乡镇": true, "街道": true, "报告": true, "工作": true, "政府": true}
 
 func stripTowns(text string, towns []townName) string {
 	for _, tn := range towns {

@@ -44,7 +44,10 @@ func (t *idfTable) weight(term string) float64 {
 // synonyms are interchangeable words of this domain: a question that says
 // 调解 matches a report that says 调处.
 var synonyms = [][]string{
-	{"调解", "调处", "化解", "处理"},
+	{"调解", "调处", "化解"},
+	{"每年", "年度", "全年"},
+	{"至少", "不少于", "不低于"},
+	{"问题", "不足", "短板"},
 	{"矛盾纠纷", "纠纷", "矛盾"},
 	{"排查", "摸排"},
 	{"聘用", "聘请", "聘任", "选聘"},
@@ -135,12 +138,17 @@ func newMatcher(groups []TermGroup, idf *idfTable) *matcher {
 func (m *matcher) empty() bool { return len(m.groups) == 0 }
 
 // cover returns how much of the question's weighted terms the text holds,
-// from 0 to 1; each group counts through its best-matching form.
+// from 0 to 1; each group counts through its best-matching form, and a
+// form less specific than the group's first (培训 for 法律培训) earns only
+// the share of the first form it carries. When the question's weightiest
+// term is missing altogether, the text is not about the question: its
+// score is halved.
 func (m *matcher) cover(g gramSet) float64 {
-	var got, total float64
+	var got, total, heaviest, heaviestCover float64
 	for _, sg := range m.groups {
 		best := 0.0
-		for _, toks := range sg.forms {
+		first := 0.0
+		for i, toks := range sg.forms {
 			var have, all float64
 			for _, t := range toks {
 				w := m.idf.weight(t)
@@ -149,17 +157,27 @@ func (m *matcher) cover(g gramSet) float64 {
 					have += w
 				}
 			}
-			if all > 0 && have/all > best {
-				best = have / all
+			if i == 0 {
+				first = all
+			}
+			if d := max(all, first); d > 0 && have/d > best {
+				best = have / d
 			}
 		}
 		got += sg.weight * best
 		total += sg.weight
+		if sg.weight > heaviest {
+			heaviest, heaviestCover = sg.weight, best
+		}
 	}
 	if total == 0 {
 		return 0
 	}
-	return got / total
+	sc := got / total
+	if len(m.groups) > 1 && heaviestCover < 0.01 {
+		sc *= 0.5
+	}
+	return sc
 }
 
 // clauseAround returns the clause of sentence that holds the byte offset
