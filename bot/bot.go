@@ -353,8 +353,7 @@ func (b *Bot) username() string {
 
 // ask answers a question, with the chat's history as context.
 func (b *Bot) ask(ctx context.Context, m *models.Message, q string) {
-	if !b.limiter.allow(m.From.ID) {
-		b.replyText(ctx, m, msgRateLimited)
+	if !b.allow(ctx, m) {
 		return
 	}
 	stop := b.typing(ctx, m)
@@ -372,8 +371,7 @@ func (b *Bot) ask(ctx context.Context, m *models.Message, q string) {
 }
 
 func (b *Bot) reports(ctx context.Context, m *models.Message) {
-	if !b.limiter.allow(m.From.ID) {
-		b.replyText(ctx, m, msgRateLimited)
+	if !b.allow(ctx, m) {
 		return
 	}
 	rs, err := b.eng.Reports(ctx)
@@ -390,8 +388,7 @@ func (b *Bot) facts(ctx context.Context, m *models.Message, args string) {
 		b.replyText(ctx, m, msgFactsUsage)
 		return
 	}
-	if !b.limiter.allow(m.From.ID) {
-		b.replyText(ctx, m, msgRateLimited)
+	if !b.allow(ctx, m) {
 		return
 	}
 	fs, err := b.eng.Facts(ctx, rag.FactFilter{Town: town, Year: year})
@@ -400,6 +397,19 @@ func (b *Bot) facts(ctx context.Context, m *models.Message, args string) {
 		return
 	}
 	b.reply(ctx, m, factsSpans(town, year, fs)...)
+}
+
+// allow applies the user's rate limit, telling them (once) when they are
+// over it.
+func (b *Bot) allow(ctx context.Context, m *models.Message) bool {
+	ok, warn := b.limiter.allow(m.From.ID)
+	if !ok {
+		b.log.Info("bot: rate limited", "user", m.From.ID, "chat", m.Chat.ID)
+		if warn {
+			b.replyText(ctx, m, msgRateLimited)
+		}
+	}
+	return ok
 }
 
 // engineFailed logs an engine error and gives the user a generic reply,

@@ -417,10 +417,12 @@ func TestRateLimit(t *testing.T) {
 			t.Errorf("message %d: got %q, want %q", i+1, got.Text, want)
 		}
 	}
+	// Told once: further messages over the limit get no notice, so the
+	// next reply is the one to another user, who has their own bucket.
+	h.api.push(privateText(1, "q4"))
 	if n := len(eng.questions()); n != 2 {
 		t.Errorf("engine asked %d times, want 2", n)
 	}
-	// Another user has their own bucket.
 	if got := h.ask(t, 2, "q"); !strings.Contains(got.Text, "答：q") {
 		t.Errorf("second user got %q", got.Text)
 	}
@@ -577,6 +579,15 @@ func TestRunRejectsBadToken(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "WRONG-token") {
 		t.Errorf("error shows the token: %v", err)
+	}
+}
+
+func TestRunStopsWhenTokenIsRevoked(t *testing.T) {
+	h := newHarness(t, bot.Config{}, &fakeEngine{})
+	h.api.failPoll(apiFailure{status: http.StatusUnauthorized})
+	err := h.bot.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "rejected the token") {
+		t.Errorf("Run = %v, want an error saying the token was rejected", err)
 	}
 }
 

@@ -47,8 +47,7 @@ func (b *Bot) ingestDocument(ctx context.Context, m *models.Message) {
 		b.replyText(ctx, m, tooLargeText(d.FileSize))
 		return
 	}
-	if !b.limiter.allow(m.From.ID) {
-		b.replyText(ctx, m, msgRateLimited)
+	if !b.allow(ctx, m) {
 		return
 	}
 

@@ -21,6 +21,7 @@ type rateLimiter struct {
 type bucket struct {
 	tokens float64
 	last   time.Time
+	warned bool // refused since the last allowed request
 }
 
 func newRateLimiter(perMinute, maxUsers int, now func() time.Time) *rateLimiter {
@@ -34,7 +35,9 @@ func newRateLimiter(perMinute, maxUsers int, now func() time.Time) *rateLimiter 
 }
 
 // allow takes a token from user's bucket and reports whether there was one.
-func (l *rateLimiter) allow(user int64) bool {
+// When there was not, warn is true for the first refusal only, so that a
+// user who keeps sending is told once rather than flooded with notices.
+func (l *rateLimiter) allow(user int64) (ok, warn bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -48,10 +51,13 @@ func (l *rateLimiter) allow(user int64) bool {
 	}
 	l.refill(b, now)
 	if b.tokens < 1 {
-		return false
+		warn = !b.warned
+		b.warned = true
+		return false, warn
 	}
 	b.tokens--
-	return true
+	b.warned = false
+	return true, false
 }
 
 func (l *rateLimiter) refill(b *bucket, now time.Time) {

@@ -40,31 +40,35 @@ func (c *fakeClock) Advance(d time.Duration) {
 func TestRateLimiter(t *testing.T) {
 	clk := newFakeClock()
 	l := newRateLimiter(3, 100, clk.Now)
+	allowed := func(user int64) bool { ok, _ := l.allow(user); return ok }
 	for i := range 3 {
-		if !l.allow(1) {
+		if !allowed(1) {
 			t.Fatalf("request %d of a burst of 3 refused", i+1)
 		}
 	}
-	if l.allow(1) {
-		t.Error("4th request within the minute allowed")
+	if ok, warn := l.allow(1); ok || !warn {
+		t.Errorf("4th request within the minute: allowed %v, warn %v; want refused with a warning", ok, warn)
 	}
-	if !l.allow(2) {
+	if ok, warn := l.allow(1); ok || warn {
+		t.Errorf("5th request: allowed %v, warn %v; want refused silently", ok, warn)
+	}
+	if !allowed(2) {
 		t.Error("another user refused")
 	}
 	clk.Advance(20 * time.Second) // 3/min: one token back
-	if !l.allow(1) {
+	if !allowed(1) {
 		t.Error("refused after a token came back")
 	}
-	if l.allow(1) {
-		t.Error("allowed twice on one refilled token")
+	if ok, warn := l.allow(1); ok || !warn {
+		t.Errorf("refused again after an allowed request: allowed %v, warn %v; want a new warning", ok, warn)
 	}
 	clk.Advance(time.Hour)
 	for i := range 3 {
-		if !l.allow(1) {
+		if !allowed(1) {
 			t.Errorf("after an hour, request %d refused (bucket must refill, but only to its burst)", i+1)
 		}
 	}
-	if l.allow(1) {
+	if allowed(1) {
 		t.Error("bucket refilled beyond its burst")
 	}
 }
@@ -81,7 +85,7 @@ func TestRateLimiterIsBounded(t *testing.T) {
 	}
 	// The most recent user is still limited: its bucket was not dropped.
 	l.allow(99)
-	if l.allow(99) {
+	if ok, _ := l.allow(99); ok {
 		t.Error("most recent user's bucket was evicted")
 	}
 }
