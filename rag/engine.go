@@ -253,9 +253,13 @@ func (e *Engine) hashFile(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// unchanged reports whether this very file (same name, same content) is
+// stored already, so that re-ingesting it costs no parsing. The same
+// content under another name goes through loading, so a bad name or
+// format is still reported, and is then found unchanged by the store.
 func (e *Engine) unchanged(ctx context.Context, name, id string) (IngestResult, bool, error) {
 	src, ok, err := e.store.Has(ctx, id)
-	if err != nil || !ok {
+	if err != nil || !ok || src != name {
 		return IngestResult{}, false, err
 	}
 	res := IngestResult{Source: name, Status: StatusUnchanged}
@@ -263,9 +267,6 @@ func (e *Engine) unchanged(ctx context.Context, name, id string) (IngestResult, 
 		if ri, ok := c.byID[id]; ok {
 			res.Report = ri
 		}
-	}
-	if src != name {
-		e.log.Info("same content already stored under another name", "source", name, "stored_as", src)
 	}
 	return res, true, nil
 }

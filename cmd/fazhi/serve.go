@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"fazhi"
@@ -48,12 +47,14 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	defer st.Close() // the store closes last
 
+	api := httpapi.New(eng, httpapi.Config{AdminToken: *adminToken, RatePerMinute: *rate}, log)
 	if *samples {
-		if err := ingestSamples(ctx, eng, log); err != nil {
+		n, err := ingestSamples(ctx, eng, log)
+		if err != nil {
 			return err
 		}
+		api.CountIngested(n)
 	}
-	api := httpapi.New(eng, httpapi.Config{AdminToken: *adminToken, RatePerMinute: *rate}, log)
 	if *adminToken == "" {
 		log.Info("write endpoints are disabled: set FAZHI_ADMIN_TOKEN (or --admin-token) to enable uploads and deletes")
 	}
@@ -111,31 +112,31 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 
 // ingestSamples ingests the reports built into the binary when the store
 // holds none, so a fresh server answers at once.
-func ingestSamples(ctx context.Context, eng *rag.Engine, log *slog.Logger) error {
+func ingestSamples(ctx context.Context, eng *rag.Engine, log *slog.Logger) (int, error) {
 	st, err := eng.Stats(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if st.Reports > 0 {
-		return nil
+		return 0, nil
 	}
 	entries, err := fs.ReadDir(fazhi.Samples, "testdata/reports")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	n := 0
 	for _, e := range entries {
 		data, err := fs.ReadFile(fazhi.Samples, "testdata/reports/"+e.Name())
 		if err != nil {
-			return err
+			return n, err
 		}
 		if _, err := eng.IngestFile(ctx, e.Name(), data); err != nil {
-			return fmt.Errorf("ingest sample %s: %w", e.Name(), err)
+			return n, fmt.Errorf("ingest sample %s: %w", e.Name(), err)
 		}
 		n++
 	}
 	log.Info("store was empty: ingested the sample reports built into the binary", "reports", n)
-	return nil
+	return n, nil
 }
 
 // watchStore notices reports that other processes (fazhi ingest, another
@@ -166,4 +167,3 @@ func watchStore(ctx context.Context, eng *rag.Engine, api *httpapi.Server, log *
 	}
 }
 
-var _ = os.Stderr
