@@ -26,6 +26,9 @@ import (
 	"fazhi/rag"
 )
 
+// The real engine must satisfy the bot's interface.
+var _ bot.Engine = (*rag.Engine)(nil)
+
 // harness runs a Bot against a fakeAPI until the test ends.
 type harness struct {
 	api  *fakeAPI
