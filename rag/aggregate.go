@@ -36,14 +36,25 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 	if err != nil {
 		return a, err
 	}
-	// The best figure of each report.
+	// The best figure of each report, comparable with the best figure of
+	// all: the same kind of unit, and the same metric where it has one.
 	best := map[string]factCandidate{}
-	for _, c := range cands {
-		if c.score < minFactScore {
-			continue
+	if len(cands) > 0 && cands[0].score >= minFactScore {
+		top := cands[0].fact
+		adj := func(c factCandidate) float64 {
+			sc := c.score
+			if top.Metric != "" && c.fact.Metric == top.Metric {
+				sc += 0.1
+			}
+			return sc
 		}
-		if _, ok := best[c.rep.ID]; !ok {
-			best[c.rep.ID] = c
+		for _, c := range cands {
+			if c.score < minFactScore || unitClass(c.fact.Unit) != unitClass(top.Unit) {
+				continue
+			}
+			if b, ok := best[c.rep.ID]; !ok || adj(c) > adj(b) {
+				best[c.rep.ID] = c
+			}
 		}
 	}
 	var picked []factCandidate
@@ -82,8 +93,13 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 	case "max", "min":
 		top := sorted[0]
 		word := say(q.Lang, "最多", "the most")
-		if q.Aggregate == "min" {
+		switch {
+		case q.Aggregate == "min" && top.fact.Unit == "%":
+			word = say(q.Lang, "最低", "the lowest")
+		case q.Aggregate == "min":
 			word = say(q.Lang, "最少", "the fewest")
+		case top.fact.Unit == "%":
+			word = say(q.Lang, "最高", "the highest")
 		}
 		head = say(q.Lang,
 			fmt.Sprintf("%s%s：%s。", reportLabel(top.rep, "zh"), word, formatValue(top.fact)),

@@ -395,6 +395,9 @@ func scoreFact(q Query, m *matcher, f ingest.Fact, prev string) float64 {
 		whole = max(whole, 0.9*m.cover(gramsOf(prev+f.Quote)))
 	}
 	sc := 0.6*local + 0.4*whole
+	if q.Metric != "" && f.Metric == q.Metric {
+		sc += 0.15 // the figure counts what the question asks for
+	}
 	if containsAny(clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计") {
 		sc += 0.03 // a total answers "how many" before a part does
 	}

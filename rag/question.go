@@ -8,6 +8,8 @@ import (
 	"unicode"
 
 	"github.com/mozillazg/go-pinyin"
+
+	"fazhi/ingest"
 )
 
 // Question kinds.
@@ -33,6 +35,7 @@ type Query struct {
 	Groups      []TermGroup
 	Aggregate   string // "", "max", "min", "list", "total"
 	Meta        string // "", "date", "doc_number", "county", "title": asks about the report itself
+	Metric      string // the domain metric the question asks for, when recognisable
 }
 
 // TermGroup is one thing the question mentions, with the Chinese forms it
@@ -192,6 +195,17 @@ func analyse(text string, towns []townName, g *Glossary) Query {
 	}
 	q.Meta = metaOf(text, lower)
 	q.Groups = termGroups(text, q, towns, g)
+	if q.Kind == KindCount || q.Kind == KindRate {
+		mt := stripTowns(text, towns)
+		if q.Lang == "en" {
+			var b strings.Builder
+			for _, g := range q.Groups {
+				b.WriteString(g.Forms[0])
+			}
+			mt = b.String()
+		}
+		q.Metric = ingest.MetricFor(mt)
+	}
 	return q
 }
 
@@ -320,11 +334,11 @@ func unitsAsked(text, lower string) []string {
 
 func aggregateOf(text, lower string, towns int) string {
 	switch {
-	case containsAny(text, "最多", "最高", "最大", "最长"), containsAny(lower, "the most", "the highest", "the largest", "most ", "highest"):
+	case containsAny(text, "最多", "最高", "最大", "最长", "哪个高", "哪个多", "谁高", "谁多", "更高", "更多", "较高", "较多"), containsAny(lower, "the most", "the highest", "the largest", "most ", "highest", "higher", "more "):
 		if towns != 1 {
 			return "max"
 		}
-	case containsAny(text, "最少", "最低", "最小", "最短"), containsAny(lower, "the fewest", "the least", "the lowest", "fewest", "lowest"):
+	case containsAny(text, "最少", "最低", "最小", "最短", "哪个低", "哪个少", "更低", "更少", "较低", "较少"), containsAny(lower, "the fewest", "the least", "the lowest", "fewest", "lowest", "lower", "fewer"):
 		if towns != 1 {
 			return "min"
 		}
@@ -373,7 +387,7 @@ var zhFiller = []string{
 	"怎么样", "怎样", "如何", "是否", "有没有", "几个", "几", "吗", "呢", "呀", "啊", "么",
 	"一共", "总共", "共计", "合计", "分别", "那么", "那", "请", "给出", "告诉我", "列出",
 	"全年", "年度", "今年", "一年来", "期间", "以来", "的", "了", "过", "得", "地", "在", "有", "是", "共", "和", "与", "及", "都",
-	"最多", "最少", "最高", "最低", "对比", "比较",
+	"最多", "最少", "最高", "最低", "对比", "比较", "相比", "哪个高", "哪个多", "哪个低", "哪个少", "更高", "更多", "更低", "更少", "较高", "较低",
 	"什么程度", "程度", "方面", "情况", "需要", "应当", "应该", "至少要", "要", "由", "被", "把", "将",
 }
 
