@@ -60,60 +60,81 @@ func ChunkText(text string, opt ChunkOptions) []Chunk {
 	if opt.MaxRunes <= 0 {
 		opt = DefaultChunkOptions()
 	}
+	type piece struct {
+		text string
+		nl   bool // starts a line of the text
+	}
 	var (
 		chunks []Chunk
 		path   []string // heading titles by level
 		levels []int
-		cur    []string
-		curLen int
+		cur    []piece
 		body   bool // the current section has a line that is not a heading
 	)
+	// size is the chunk's length in runes as joined: line starts inside a
+	// chunk keep their line break.
+	size := func(ps []piece) int {
+		n := 0
+		for i, p := range ps {
+			n += utf8.RuneCountInString(p.text)
+			if i > 0 && p.nl {
+				n++
+			}
+		}
+		return n
+	}
+	join := func(ps []piece) string {
+		var b strings.Builder
+		for i, p := range ps {
+			if i > 0 && p.nl {
+				b.WriteByte('\n')
+			}
+			b.WriteString(p.text)
+		}
+		return b.String()
+	}
 	section := func() string { return strings.Join(path, " > ") }
 	emit := func() {
 		if len(cur) == 0 {
 			return
 		}
-		chunks = append(chunks, Chunk{Seq: len(chunks), Section: section(), Text: strings.Join(cur, "")})
+		chunks = append(chunks, Chunk{Seq: len(chunks), Section: section(), Text: join(cur)})
 		// Keep the tail for overlap.
-		var keep []string
-		n := 0
-		for i := len(cur) - 1; i >= 0 && opt.Overlap > 0; i-- {
-			l := utf8.RuneCountInString(cur[i])
-			if n+l > opt.Overlap {
-				break
-			}
-			keep = append([]string{cur[i]}, keep...)
-			n += l
+		i := len(cur)
+		for i > 0 && opt.Overlap > 0 && size(cur[i-1:]) <= opt.Overlap {
+			i--
 		}
-		cur, curLen = keep, n
+		cur = append([]piece(nil), cur[i:]...)
 	}
 	flushSection := func() {
 		if body {
 			emit()
 		}
-		cur, curLen, body = nil, 0, false
+		cur, body = nil, false
 	}
-	add := func(s string) {
-		l := utf8.RuneCountInString(s)
-		if curLen > 0 && curLen+l > opt.MaxRunes {
-			// Do not start a chunk with only overlap if nothing new fits.
+	add := func(s string, nl bool) {
+		p := piece{s, nl}
+		if len(cur) > 0 && size(append(cur[:len(cur):len(cur)], p)) > opt.MaxRunes {
 			emit()
-			if curLen+l > opt.MaxRunes {
-				cur, curLen = nil, 0
+			if size(append(cur[:len(cur):len(cur)], p)) > opt.MaxRunes {
+				cur = nil // the overlap and the sentence do not fit together
 			}
 		}
-		for l > opt.MaxRunes {
-			rs := []rune(s)
-			cur = append(cur, string(rs[:opt.MaxRunes]))
-			curLen += opt.MaxRunes
+		rs := []rune(s)
+		for len(rs) > opt.MaxRunes {
+			// One sentence alone is over the limit: it is cut.
+			if len(cur) > 0 {
+				emit()
+				cur = nil
+			}
+			cur = []piece{{strings.TrimSpace(string(rs[:opt.MaxRunes])), false}}
 			emit()
-			cur, curLen = nil, 0
-			s = string(rs[opt.MaxRunes:])
-			l -= opt.MaxRunes
+			cur = nil
+			rs = []rune(strings.TrimSpace(string(rs[opt.MaxRunes:])))
+			p = piece{string(rs), false}
 		}
-		if l > 0 {
-			cur = append(cur, s)
-			curLen += l
+		if len(rs) > 0 {
+			cur = append(cur, p)
 		}
 	}
 	for _, line := range strings.Split(text, "\n") {
@@ -135,10 +156,7 @@ func ChunkText(text string, opt ChunkOptions) []Chunk {
 			body = true // a heading line that goes on with text is body too
 		}
 		for i, s := range Sentences(line) {
-			if i == 0 && len(cur) > 0 {
-				s = "\n" + s
-			}
-			add(s)
+			add(s, i == 0)
 		}
 	}
 	if body {
