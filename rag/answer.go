@@ -143,6 +143,12 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		return a, nil
 	}
 	scope := e.scopeReports(c, q)
+	planOnly := ""
+	if len(scope) == 0 && q.Year != 0 {
+		// No report covers that year; the report of the year before may
+		// set out its plans for it ("四、2021年推进法治政府建设的主要措施").
+		scope, planOnly = e.planScope(ctx, c, q)
+	}
 	if len(scope) == 0 {
 		a.Answer = noYearAnswer(c, q)
 		return a, nil
@@ -158,6 +164,15 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 	sents, err := e.candidates(ctx, q, scope)
 	if err != nil {
 		return Answer{}, err
+	}
+	if planOnly != "" {
+		var kept []sentence
+		for _, s := range sents {
+			if strings.Contains(s.section, planOnly) {
+				kept = append(kept, s)
+			}
+		}
+		sents = kept
 	}
 	sets := make([]gramSet, len(sents))
 	for i, s := range sents {
@@ -198,12 +213,42 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		return a, nil
 	}
 	s := sents[best]
+	// A short sentence ("三是行政执法人员力量有待进一步加强。") is often a
+	// topic line that the next sentence of its section makes concrete.
+	if utf8.RuneCountInString(s.text) < 40 && best+1 < len(sents) {
+		if n := sents[best+1]; n.report.ID == s.report.ID && n.section == s.section {
+			s.text += n.text
+		}
+	}
 	a.Found = true
 	a.Citations = []Citation{citation(s.report, s.section, s.text)}
 	a.Answer = say(q.Lang,
 		fmt.Sprintf("据%s：%s", reportLabel(s.report, "zh"), s.text),
 		fmt.Sprintf("According to %s: “%s”", reportLabel(s.report, "en"), s.text))
 	return a, nil
+}
+
+// planScope returns the reports of the year before q.Year, of the towns
+// asked about, that have a section about q.Year (their plans for it), and
+// the year mark that names such sections.
+func (e *Engine) planScope(ctx context.Context, c *catalog, q Query) ([]ReportInfo, string) {
+	mark := strconv.Itoa(q.Year) + "年"
+	prev := q
+	prev.Year = q.Year - 1
+	var out []ReportInfo
+	for _, r := range e.scopeReports(c, prev) {
+		d, err := e.doc(ctx, r)
+		if err != nil {
+			continue
+		}
+		for _, h := range d.headings {
+			if strings.Contains(h, mark) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out, mark
 }
 
 var dateInText = regexp.MustCompile(`\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月`)

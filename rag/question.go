@@ -359,6 +359,9 @@ func aggregateOf(text, lower string, towns int) string {
 
 func metaOf(text, lower string) string {
 	asksReport := containsAny(text, "报告", "文件", "落款", "印发", "发布", "成文") || containsAny(lower, "report", "issued", "document")
+	if containsAny(text, "通知", "依据", "根据", "引用", "规定", "意见", "方案", "纲要") || containsAny(lower, "notice", "cited", "based on", "according to") {
+		return "" // about a document the report cites, not the report
+	}
 	switch {
 	case containsAny(text, "文号", "发文字号", "文件编号") || containsAny(lower, "document number", "reference number", "doc number"):
 		return "doc_number"
