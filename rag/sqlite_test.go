@@ -1,0 +1,718 @@
+package rag_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fazhi/ingest"
+	"fazhi/rag"
+)
+
+// seedFiles are the seed reports in ../testdata/reports.
+var seedFiles = []string{
+	"000_cd4b96a87fea5f69.txt",
+	"001_7e465fa291371142.txt",
+	"002_36a972dc84b9d279.txt",
+	"003_77ad51e2d2cfaeb9.txt",
+	"004_40507ad071df1468.txt",
+}
+
+// countingEmbedder is the default hashing embedder that counts its calls.
+func countingEmbedder(calls *atomic.Int64) rag.Embedder {
+	e := rag.HashEmbedder(rag.DefaultDim)
+	inner := e.Embed
+	e.Embed = func(ctx context.Context, text string) ([]float32, error) {
+		calls.Add(1)
+		return inner(ctx, text)
+	}
+	return e
+}
+
+// failingEmbedder has the default embedder's name and dimension but fails
+// every call: a store opened with it must not need to embed anything.
+func failingEmbedder() rag.Embedder {
+	e := rag.HashEmbedder(rag.DefaultDim)
+	e.Embed = func(context.Context, string) ([]float32, error) {
+		return nil, errors.New("the embedder must not be called")
+	}
+	return e
+}
+
+// mustOpenSQLite opens a store in dir and closes it when the test ends.
+func mustOpenSQLite(tb testing.TB, dir string, emb rag.Embedder) *rag.SQLite {
+	tb.Helper()
+	st, err := rag.OpenSQLite(context.Background(), dir, emb)
+	if err != nil {
+		tb.Fatalf("OpenSQLite(%s): %v", dir, err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// seedText returns the raw text of a seed report.
+func seedText(tb testing.TB, name string) string {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "reports", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
+}
+
+// prepared is a report made ready for a store.
+type prepared struct {
+	rep    ingest.Report
+	chunks []rag.StoredChunk
+	facts  []ingest.Fact
+}
+
+// prepare turns raw text into what Store.Put takes, the way the engine
+// does: clean, detect metadata, chunk, embed, extract facts.
+func prepare(tb testing.TB, source, raw string, emb rag.Embedder) prepared {
+	tb.Helper()
+	sum := sha256.Sum256([]byte(raw))
+	text := ingest.Clean(raw)
+	m := ingest.DetectMeta(text)
+	rep := ingest.Report{
+		ID: hex.EncodeToString(sum[:]), Source: source, Title: m.Title, Town: m.Town, County: m.County,
+		Year: m.Year, Date: m.Date, DocNumber: m.DocNumber, Text: text, IngestedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+	}
+	p := prepared{rep: rep}
+	for _, c := range ingest.ChunkText(text, ingest.DefaultChunkOptions()) {
+		c.ReportID = rep.ID
+		v, err := emb.Embed(context.Background(), c.Section+"\n"+c.Text)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		p.chunks = append(p.chunks, rag.StoredChunk{Chunk: c, Embedding: v})
+		for _, s := range ingest.Sentences(c.Text) {
+			for _, f := range ingest.ExtractFacts(s) {
+				f.Source, f.Town, f.Year, f.Section = source, rep.Town, rep.Year, c.Section
+				p.facts = append(p.facts, f)
+			}
+		}
+	}
+	if len(p.chunks) == 0 {
+		tb.Fatalf("%s: no chunks", source)
+	}
+	return p
+}
+
+// prepareSeeds prepares the five seed reports.
+func prepareSeeds(tb testing.TB) []prepared {
+	tb.Helper()
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	var out []prepared
+	for _, f := range seedFiles {
+		out = append(out, prepare(tb, f, seedText(tb, f), emb))
+	}
+	return out
+}
+
+func mustPut(tb testing.TB, st rag.Store, p prepared) rag.IngestStatus {
+	tb.Helper()
+	status, err := st.Put(context.Background(), p.rep, p.chunks, p.facts)
+	if err != nil {
+		tb.Fatalf("Put(%s): %v", p.rep.Source, err)
+	}
+	return status
+}
+
+func mustCounts(tb testing.TB, st rag.Store) [3]int {
+	tb.Helper()
+	r, c, f, err := st.Counts(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return [3]int{r, c, f}
+}
+
+// storeWithSeeds returns a store in a new directory holding the seeds.
+func storeWithSeeds(tb testing.TB) (*rag.SQLite, []prepared, string) {
+	tb.Helper()
+	dir := tb.TempDir()
+	st := mustOpenSQLite(tb, dir, rag.HashEmbedder(rag.DefaultDim))
+	seeds := prepareSeeds(tb)
+	for _, p := range seeds {
+		if got := mustPut(tb, st, p); got != rag.StatusNew {
+			tb.Fatalf("Put(%s): got %v, want %v", p.rep.Source, got, rag.StatusNew)
+		}
+	}
+	if err := st.Refresh(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return st, seeds, dir
+}
+
+func TestSQLitePut(t *testing.T) {
+	ctx := context.Background()
+	st := mustOpenSQLite(t, t.TempDir(), rag.HashEmbedder(rag.DefaultDim))
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	orig := prepare(t, "a.txt", seedText(t, seedFiles[0]), emb)
+	edited := prepare(t, "a.txt", strings.Replace(seedText(t, seedFiles[0]), "368件", "369件", 1), emb)
+	other := prepare(t, "b.txt", seedText(t, seedFiles[3]), emb)
+	sameContent := prepare(t, "copy-of-a.txt", seedText(t, seedFiles[0]), emb)
+	steps := []struct {
+		name    string
+		p       prepared
+		want    rag.IngestStatus
+		reports int
+		chunks  int
+	}{
+		{"new report", orig, rag.StatusNew, 1, len(orig.chunks)},
+		{"same bytes again", orig, rag.StatusUnchanged, 1, len(orig.chunks)},
+		{"same content under another name", sameContent, rag.StatusUnchanged, 1, len(orig.chunks)},
+		{"another report", other, rag.StatusNew, 2, len(orig.chunks) + len(other.chunks)},
+		{"same source, new content", edited, rag.StatusReplaced, 2, len(edited.chunks) + len(other.chunks)},
+		{"edited again unchanged", edited, rag.StatusUnchanged, 2, len(edited.chunks) + len(other.chunks)},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			if got := mustPut(t, st, s.p); got != s.want {
+				t.Errorf("Put: got %v, want %v", got, s.want)
+			}
+			c := mustCounts(t, st)
+			if c[0] != s.reports || c[1] != s.chunks {
+				t.Errorf("Counts: got %d reports, %d chunks, want %d, %d", c[0], c[1], s.reports, s.chunks)
+			}
+		})
+	}
+	// The replaced report is gone everywhere: its ID, its figure, its keywords.
+	if _, ok, err := st.Has(ctx, orig.rep.ID); err != nil || ok {
+		t.Errorf("Has(old id): got ok=%v err=%v, want false, nil", ok, err)
+	}
+	if src, ok, err := st.Has(ctx, edited.rep.ID); err != nil || !ok || src != "a.txt" {
+		t.Errorf("Has(new id): got %q, %v, %v, want a.txt, true, nil", src, ok, err)
+	}
+	facts, err := st.Facts(ctx, rag.FactFilter{Query: "矛盾纠纷", Town: orig.rep.Town})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values []float64
+	for _, f := range facts {
+		values = append(values, f.Value)
+	}
+	if slices.Contains(values, 368) || !slices.Contains(values, 369) {
+		t.Errorf("facts after replacing: got values %v, want 369 and not 368", values)
+	}
+	hits, err := st.Keyword(ctx, rag.Tokens("渔门镇矛盾纠纷"), rag.Scope{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		if h.ReportID == orig.rep.ID {
+			t.Errorf("keyword search returns chunk %d of the replaced report", h.ChunkID)
+		}
+	}
+}
+
+func TestSQLiteDelete(t *testing.T) {
+	ctx := context.Background()
+	st, seeds, _ := storeWithSeeds(t)
+	gone := seeds[0]
+	if err := st.Delete(ctx, gone.rep.Source); err != nil {
+		t.Fatalf("Delete(%s): %v", gone.rep.Source, err)
+	}
+	want := [3]int{len(seeds) - 1, 0, 0}
+	for _, p := range seeds[1:] {
+		want[1] += len(p.chunks)
+		want[2] += len(p.facts)
+	}
+	if got := mustCounts(t, st); got != want {
+		t.Errorf("Counts after Delete: got %v, want %v", got, want)
+	}
+	reps, err := st.Reports(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reps {
+		if r.Source == gone.rep.Source {
+			t.Errorf("Reports still lists %s", r.Source)
+		}
+	}
+	if err := st.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kw, err := st.Keyword(ctx, rag.Tokens("渔门镇矛盾纠纷调解"), rag.Scope{}, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := rag.HashEmbedder(rag.DefaultDim).Embed(ctx, "渔门镇矛盾纠纷调解")
+	vec, err := st.Vector(ctx, v, rag.Scope{}, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range append(kw, vec...) {
+		if h.Source == gone.rep.Source {
+			t.Errorf("search returns chunk %d of the deleted report", h.ChunkID)
+		}
+	}
+	for _, src := range []string{gone.rep.Source, "no-such-report.txt", ""} {
+		err := st.Delete(ctx, src)
+		if !errors.Is(err, rag.ErrNotFound) {
+			t.Errorf("Delete(%q) of an absent report: got %v, want an error wrapping rag.ErrNotFound", src, err)
+		}
+	}
+}
+
+func TestSQLiteReports(t *testing.T) {
+	st, seeds, _ := storeWithSeeds(t)
+	reps, err := st.Reports(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reps) != len(seeds) {
+		t.Fatalf("got %d reports, want %d", len(reps), len(seeds))
+	}
+	bySource := map[string]rag.ReportInfo{}
+	for _, r := range reps {
+		bySource[r.Source] = r
+	}
+	for _, p := range seeds {
+		t.Run(p.rep.Source, func(t *testing.T) {
+			r, ok := bySource[p.rep.Source]
+			if !ok {
+				t.Fatalf("not listed")
+			}
+			if r.Chunks != len(p.chunks) || r.Facts != len(p.facts) {
+				t.Errorf("got %d chunks, %d facts, want %d, %d", r.Chunks, r.Facts, len(p.chunks), len(p.facts))
+			}
+			w := p.rep
+			if r.ID != w.ID || r.Title != w.Title || r.Town != w.Town || r.County != w.County || r.Year != w.Year || r.Date != w.Date || r.DocNumber != w.DocNumber {
+				t.Errorf("got %+v, want metadata of %+v", r.Report, w)
+			}
+			if !r.IngestedAt.Equal(w.IngestedAt) {
+				t.Errorf("got IngestedAt %v, want %v", r.IngestedAt, w.IngestedAt)
+			}
+		})
+	}
+}
+
+func TestSQLiteFacts(t *testing.T) {
+	ctx := context.Background()
+	st, seeds, _ := storeWithSeeds(t)
+	total := 0
+	for _, p := range seeds {
+		total += len(p.facts)
+	}
+	tests := []struct {
+		name   string
+		f      rag.FactFilter
+		atLeast int
+		check  func(ingest.Fact) bool
+	}{
+		{"all", rag.FactFilter{}, total, func(ingest.Fact) bool { return true }},
+		{"town", rag.FactFilter{Town: "渔门镇"}, 1, func(f ingest.Fact) bool { return f.Town == "渔门镇" }},
+		{"short town prefix", rag.FactFilter{Town: "拾万"}, 1, func(f ingest.Fact) bool { return f.Town == "拾万镇" }},
+		{"year", rag.FactFilter{Year: 2020}, 1, func(f ingest.Fact) bool { return f.Year == 2020 }},
+		{"metric", rag.FactFilter{Metric: "disputes_mediated"}, 1, func(f ingest.Fact) bool { return f.Metric == "disputes_mediated" }},
+		{"query", rag.FactFilter{Query: "罚款"}, 1, func(f ingest.Fact) bool {
+			return strings.Contains(f.Subject, "罚款") || strings.Contains(f.Quote, "罚款")
+		}},
+		{"town and year", rag.FactFilter{Town: "城关镇", Year: 2020}, 1, func(f ingest.Fact) bool { return f.Town == "城关镇" && f.Year == 2020 }},
+		{"town and wrong year", rag.FactFilter{Town: "城关镇", Year: 2021}, 0, nil},
+		{"unknown town", rag.FactFilter{Town: "黄桷镇"}, 0, nil},
+		{"query nobody states", rag.FactFilter{Query: "不存在的说法"}, 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := st.Facts(ctx, tt.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.check == nil {
+				if len(got) != 0 {
+					t.Errorf("got %d facts, want 0: %+v", len(got), got[0])
+				}
+				return
+			}
+			if len(got) < tt.atLeast {
+				t.Errorf("got %d facts, want at least %d", len(got), tt.atLeast)
+			}
+			for _, f := range got {
+				if !tt.check(f) {
+					t.Errorf("got fact outside the filter %+v: %+v", tt.f, f)
+				}
+				if f.Source == "" || f.Quote == "" {
+					t.Errorf("got fact without source or quote: %+v", f)
+				}
+			}
+		})
+	}
+	// Every fact a filter on 2730 finds is the fine stated by 拾万镇.
+	got, err := st.Facts(ctx, rag.FactFilter{Town: "拾万镇", Query: "2730"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range got {
+		found = found || f.Value == 2730
+	}
+	if !found {
+		t.Errorf("拾万镇 facts mentioning 2730: got %+v, want one with value 2730", got)
+	}
+}
+
+func TestSQLiteSearchScope(t *testing.T) {
+	ctx := context.Background()
+	st, _, _ := storeWithSeeds(t)
+	const query = "调解矛盾纠纷多少件"
+	qv, err := rag.HashEmbedder(rag.DefaultDim).Embed(ctx, query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		scope rag.Scope
+		none  bool
+		in    func(rag.Hit) bool
+	}{
+		{"everything", rag.Scope{}, false, func(rag.Hit) bool { return true }},
+		{"one town", rag.Scope{Towns: []string{"渔门镇"}}, false, func(h rag.Hit) bool { return h.Town == "渔门镇" }},
+		{"two towns", rag.Scope{Towns: []string{"城关镇", "拾万镇"}}, false, func(h rag.Hit) bool { return h.Town == "城关镇" || h.Town == "拾万镇" }},
+		{"year", rag.Scope{Year: 2021}, false, func(h rag.Hit) bool { return h.Year == 2021 }},
+		{"town and year", rag.Scope{Towns: []string{"城关镇"}, Year: 2020}, false, func(h rag.Hit) bool { return h.Town == "城关镇" && h.Year == 2020 }},
+		{"town in another year", rag.Scope{Towns: []string{"渔门镇"}, Year: 2021}, true, nil},
+		{"unknown town", rag.Scope{Towns: []string{"黄桷镇"}}, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kw, err := st.Keyword(ctx, rag.Tokens(query), tt.scope, 10)
+			if err != nil {
+				t.Fatalf("Keyword: %v", err)
+			}
+			vec, err := st.Vector(ctx, qv, tt.scope, 10)
+			if err != nil {
+				t.Fatalf("Vector: %v", err)
+			}
+			all, err := st.Chunks(ctx, tt.scope)
+			if err != nil {
+				t.Fatalf("Chunks: %v", err)
+			}
+			for name, hits := range map[string][]rag.Hit{"Keyword": kw, "Vector": vec, "Chunks": all} {
+				if tt.none {
+					if len(hits) != 0 {
+						t.Errorf("%s: got %d hits, want none (first %s %s %d)", name, len(hits), hits[0].Source, hits[0].Town, hits[0].Year)
+					}
+					continue
+				}
+				if len(hits) == 0 {
+					t.Errorf("%s: got no hits, want some", name)
+				}
+				if name != "Chunks" && len(hits) > 10 {
+					t.Errorf("%s: got %d hits, want at most k=10", name, len(hits))
+				}
+				for _, h := range hits {
+					if !tt.in(h) {
+						t.Errorf("%s: got out-of-scope hit %s (%s %d)", name, h.Source, h.Town, h.Year)
+					}
+					if h.Text == "" || h.Source == "" || h.ReportID == "" {
+						t.Errorf("%s: got hit with empty fields: %+v", name, h)
+					}
+				}
+				if name != "Chunks" {
+					for i := 1; i < len(hits); i++ {
+						if hits[i].Score > hits[i-1].Score {
+							t.Errorf("%s: hits not ordered by score: %v after %v", name, hits[i].Score, hits[i-1].Score)
+						}
+					}
+				}
+			}
+		})
+	}
+	// Chunks of one report come in sequence order, and a keyword search
+	// ranks the chunk stating the figure asked for among the top three.
+	chunks, err := st.Chunks(ctx, rag.Scope{Towns: []string{"渔门镇"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(chunks); i++ {
+		if chunks[i].ChunkID < chunks[i-1].ChunkID {
+			t.Errorf("Chunks out of order at %d", i)
+		}
+	}
+	kw, err := st.Keyword(ctx, rag.Tokens("排查调解各类矛盾纠纷"), rag.Scope{Towns: []string{"渔门镇"}}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(textOf(kw), "368") {
+		t.Errorf("keyword search for 渔门镇 disputes: top 3 hits do not state 368: %q", textOf(kw))
+	}
+}
+
+func textOf(hits []rag.Hit) string {
+	var b strings.Builder
+	for _, h := range hits {
+		b.WriteString(h.Text)
+		b.WriteString(" | ")
+	}
+	return b.String()
+}
+
+// searchIDs returns the chunk ids and sources of a search, in order.
+func searchIDs(tb testing.TB, st rag.Store, q string, sc rag.Scope) []string {
+	tb.Helper()
+	ctx := context.Background()
+	v, err := rag.HashEmbedder(rag.DefaultDim).Embed(ctx, q)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hits, err := st.Vector(ctx, v, sc, 8)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, h := range hits {
+		out = append(out, fmt.Sprintf("%d:%s", h.ChunkID, h.Source))
+	}
+	return out
+}
+
+func TestSQLiteReopenRebuildsIndexWithoutEmbedding(t *testing.T) {
+	ctx := context.Background()
+	st, _, dir := storeWithSeeds(t)
+	queries := []struct {
+		q  string
+		sc rag.Scope
+	}{
+		{"渔门镇矛盾纠纷调解成功率", rag.Scope{}},
+		{"法律顾问", rag.Scope{Towns: []string{"大钟庄镇"}}},
+		{"信访案件", rag.Scope{Year: 2021}},
+	}
+	var before [][]string
+	for _, q := range queries {
+		ids := searchIDs(t, st, q.q, q.sc)
+		if len(ids) == 0 {
+			t.Fatalf("search %q before reopening: no hits", q.q)
+		}
+		before = append(before, ids)
+	}
+	wantCounts := mustCounts(t, st)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	var calls atomic.Int64
+	counting := countingEmbedder(&calls)
+	for _, emb := range []struct {
+		name string
+		e    rag.Embedder
+	}{{"failing embedder", failingEmbedder()}, {"counting embedder", counting}} {
+		t.Run(emb.name, func(t *testing.T) {
+			re, err := rag.OpenSQLite(ctx, dir, emb.e)
+			if err != nil {
+				t.Fatalf("reopen: %v", err)
+			}
+			defer re.Close()
+			if got := mustCounts(t, re); got != wantCounts {
+				t.Errorf("Counts after reopening: got %v, want %v", got, wantCounts)
+			}
+			for i, q := range queries {
+				if got := searchIDs(t, re, q.q, q.sc); !slices.Equal(got, before[i]) {
+					t.Errorf("search %q after reopening:\n got %v\nwant %v", q.q, got, before[i])
+				}
+			}
+		})
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("reopening called the embedder %d times, want 0", n)
+	}
+}
+
+func TestSQLiteEmbedderMismatch(t *testing.T) {
+	ctx := context.Background()
+	_, _, dir := storeWithSeeds(t)
+	renamed := rag.HashEmbedder(rag.DefaultDim)
+	renamed.Name = "ollama:nomic-embed-text"
+	tests := []struct {
+		name string
+		emb  rag.Embedder
+	}{
+		{"other dimension", rag.HashEmbedder(256)},
+		{"other name", renamed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := rag.OpenSQLite(ctx, dir, tt.emb)
+			if err == nil {
+				st.Close()
+				t.Fatalf("OpenSQLite with %s: got no error, want rag.ErrEmbedderMismatch", tt.emb.Name)
+			}
+			if !errors.Is(err, rag.ErrEmbedderMismatch) {
+				t.Errorf("got %v, want an error wrapping rag.ErrEmbedderMismatch", err)
+			}
+			msg := err.Error()
+			for _, want := range []string{rag.HashEmbedder(rag.DefaultDim).Name, tt.emb.Name, "--embedder", "ingest"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error %q does not mention %q (it should say how to re-embed)", msg, want)
+				}
+			}
+		})
+	}
+	// The original embedder still opens it.
+	st := mustOpenSQLite(t, dir, rag.HashEmbedder(rag.DefaultDim))
+	if got := mustCounts(t, st); got[0] != len(seedFiles) {
+		t.Errorf("got %d reports, want %d", got[0], len(seedFiles))
+	}
+}
+
+func TestSQLiteTwoInstancesOnOneDir(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	a := mustOpenSQLite(t, dir, emb)
+	b := mustOpenSQLite(t, dir, emb)
+	seeds := prepareSeeds(t)
+
+	v0, err := a.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := a.Version(ctx); v != v0 {
+		t.Errorf("Version changed with no commit: %d then %d", v0, v)
+	}
+	mustPut(t, b, seeds[3])
+	v1, err := a.Version(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1 == v0 {
+		t.Errorf("Version of a did not change after b committed (still %d)", v1)
+	}
+	// a's index catches up on Refresh: it finds b's report.
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchIDs(t, a, "城关镇调解员", rag.Scope{Towns: []string{"城关镇"}}); len(got) == 0 {
+		t.Errorf("a finds nothing of the report b stored, after Refresh")
+	}
+	// A delete through b drops the report from a's index.
+	if err := b.Delete(ctx, seeds[3].rep.Source); err != nil {
+		t.Fatal(err)
+	}
+	if v2, _ := a.Version(ctx); v2 == v1 {
+		t.Errorf("Version of a did not change after b deleted")
+	}
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchIDs(t, a, "城关镇调解员", rag.Scope{}); len(got) != 0 {
+		t.Errorf("a still finds %v after b deleted the only report", got)
+	}
+	// Putting through a changes b's version too.
+	vb, _ := b.Version(ctx)
+	mustPut(t, a, seeds[0])
+	if v, _ := b.Version(ctx); v == vb {
+		t.Errorf("Version of b did not change after a committed")
+	}
+}
+
+// variant makes the n-th distinct report for concurrency tests: seed
+// chunks under a new id, source and town.
+func variant(p prepared, n int) prepared {
+	q := p
+	q.rep.ID = fmt.Sprintf("%s-%04d", p.rep.ID[:16], n)
+	q.rep.Source = fmt.Sprintf("variant-%04d.txt", n)
+	q.rep.Town = fmt.Sprintf("%s%d", p.rep.Town, n)
+	q.chunks = slices.Clone(p.chunks)
+	for i := range q.chunks {
+		q.chunks[i].ReportID = q.rep.ID
+	}
+	q.facts = slices.Clone(p.facts)
+	for i := range q.facts {
+		q.facts[i].Source, q.facts[i].Town = q.rep.Source, q.rep.Town
+	}
+	return q
+}
+
+func TestSQLiteConcurrentPut(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	stores := []*rag.SQLite{mustOpenSQLite(t, dir, emb), mustOpenSQLite(t, dir, emb)}
+	seeds := prepareSeeds(t)
+	const writers, perWriter = 6, 5
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*perWriter+64)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := stores[w%len(stores)]
+			for i := range perWriter {
+				n := w*perWriter + i
+				p := variant(seeds[n%len(seeds)], n)
+				status, err := st.Put(ctx, p.rep, p.chunks, p.facts)
+				if err != nil {
+					errs <- fmt.Errorf("writer %d: Put %s: %w", w, p.rep.Source, err)
+					continue
+				}
+				if status != rag.StatusNew {
+					errs <- fmt.Errorf("writer %d: Put %s: got %v, want %v", w, p.rep.Source, status, rag.StatusNew)
+				}
+			}
+		}()
+	}
+	// Readers on both instances while the writers run.
+	stop := make(chan struct{})
+	var rg sync.WaitGroup
+	for _, st := range stores {
+		rg.Add(1)
+		go func() {
+			defer rg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := st.Reports(ctx); err != nil {
+					errs <- fmt.Errorf("Reports: %w", err)
+					return
+				}
+				if err := st.Refresh(ctx); err != nil {
+					errs <- fmt.Errorf("Refresh: %w", err)
+					return
+				}
+				if _, err := st.Keyword(ctx, rag.Tokens("矛盾纠纷"), rag.Scope{}, 5); err != nil {
+					errs <- fmt.Errorf("Keyword: %w", err)
+					return
+				}
+				if _, err := st.Version(ctx); err != nil {
+					errs <- fmt.Errorf("Version: %w", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	rg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i, st := range stores {
+		got := mustCounts(t, st)
+		if got[0] != writers*perWriter {
+			t.Errorf("store %d: got %d reports, want %d", i, got[0], writers*perWriter)
+		}
+		if err := st.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if ids := searchIDs(t, st, "矛盾纠纷", rag.Scope{Towns: []string{seeds[0].rep.Town + "0"}}); len(ids) == 0 {
+			t.Errorf("store %d: vector search finds nothing of variant 0 after Refresh", i)
+		}
+	}
+}
