@@ -307,10 +307,10 @@ func TestSQLiteFacts(t *testing.T) {
 		total += len(p.facts)
 	}
 	tests := []struct {
-		name   string
-		f      rag.FactFilter
+		name    string
+		f       rag.FactFilter
 		atLeast int
-		check  func(ingest.Fact) bool
+		check   func(ingest.Fact) bool
 	}{
 		{"all", rag.FactFilter{}, total, func(ingest.Fact) bool { return true }},
 		{"town", rag.FactFilter{Town: "渔门镇"}, 1, func(f ingest.Fact) bool { return f.Town == "渔门镇" }},
