@@ -1,0 +1,94 @@
+package rag
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestAnalyse(t *testing.T) {
+	towns := makeTownNames([]string{"渔门镇", "大钟庄镇", "泉掌镇", "城关镇", "拾万镇", "玉门镇"})
+	g := DefaultGlossary()
+	tests := []struct {
+		q         string
+		towns     []string
+		unknown   string
+		year      int
+		kind      string
+		lang      string
+		aggregate string
+	}{
+		{"渔门镇2020年调解了多少矛盾纠纷？", []string{"渔门镇"}, "", 2020, KindCount, "zh", ""},
+		{"渔门2020年调解了多少矛盾纠纷？", []string{"渔门镇"}, "", 2020, KindCount, "zh", ""},
+		// "Yumen" fits 渔门 and 玉门: both are considered, side by side.
+		{"How many disputes did Yumen mediate in 2020?", []string{"渔门镇", "玉门镇"}, "", 2020, KindCount, "en", "list"},
+		{"What was Chengguan's dispute mediation success rate in 2020?", []string{"城关镇"}, "", 2020, KindRate, "en", ""},
+		{"How many villages in Dazhongzhuang set up villagers' councils?", []string{"大钟庄镇"}, "", 0, KindCount, "en", ""},
+		{"黄桷镇2021年调解了多少起矛盾纠纷？", nil, "黄桷镇", 2021, KindCount, "zh", ""},
+		{"How many disputes did Huangjue mediate in 2021?", nil, "Huangjue", 2021, KindCount, "en", ""},
+		{"城关镇法治政府建设领导小组的组长是谁？", []string{"城关镇"}, "", 0, KindWho, "zh", ""},
+		{"哪个镇调解的矛盾纠纷最多？", nil, "", 0, KindCount, "zh", "max"},
+		{"渔门镇和城关镇2020年调解矛盾纠纷分别是多少？", []string{"渔门镇", "城关镇"}, "", 2020, KindCount, "zh", "list"},
+		{"渔门镇矛盾纠纷调解成功率是多少？", []string{"渔门镇"}, "", 0, KindRate, "zh", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			q := analyse(tt.q, towns, g)
+			if !reflect.DeepEqual(q.Towns, tt.towns) {
+				t.Errorf("towns: got %v, want %v", q.Towns, tt.towns)
+			}
+			if q.UnknownTown != tt.unknown {
+				t.Errorf("unknown town: got %q, want %q", q.UnknownTown, tt.unknown)
+			}
+			if q.Year != tt.year {
+				t.Errorf("year: got %d, want %d", q.Year, tt.year)
+			}
+			if q.Kind != tt.kind {
+				t.Errorf("kind: got %s, want %s", q.Kind, tt.kind)
+			}
+			if q.Lang != tt.lang {
+				t.Errorf("lang: got %s, want %s", q.Lang, tt.lang)
+			}
+			if q.Aggregate != tt.aggregate {
+				t.Errorf("aggregate: got %q, want %q", q.Aggregate, tt.aggregate)
+			}
+		})
+	}
+}
+
+func TestResolveFollowUp(t *testing.T) {
+	towns := makeTownNames([]string{"渔门镇", "城关镇", "拾万镇"})
+	g := DefaultGlossary()
+	hist := []Turn{{Role: "user", Content: "渔门镇2020年调解了多少矛盾纠纷？"}, {Role: "assistant", Content: "368件"}}
+	tests := []struct {
+		q, want string
+	}{
+		{"那城关镇呢？", "城关镇2020年调解了多少矛盾纠纷？"},
+		{"2019年呢？", "渔门镇2019年调解了多少矛盾纠纷？"},
+		{"调解成功率是多少？", "渔门镇2020年调解成功率是多少？"},
+		{"拾万镇2021年共受理信访案件多少宗？", "拾万镇2021年共受理信访案件多少宗？"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			if got := resolveFollowUp(tt.q, hist, towns, g); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	if got := resolveFollowUp("那城关镇呢？", nil, towns, g); got != "那城关镇呢？" {
+		t.Errorf("without history: got %q, want the question unchanged", got)
+	}
+}
+
+func TestPinyinForms(t *testing.T) {
+	for _, tt := range []struct{ han, want string }{{"渔门", "yumen"}, {"大钟庄", "dazhongzhuang"}, {"拾万", "shiwan"}, {"泉掌", "quanzhang"}} {
+		found := false
+		for _, f := range pinyinForms(tt.han) {
+			if f == tt.want {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("pinyinForms(%s) = %v, want it to hold %s", tt.han, pinyinForms(tt.han), tt.want)
+		}
+	}
+}
