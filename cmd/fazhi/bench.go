@@ -1,0 +1,486 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/philippgille/chromem-go"
+
+	"fazhi/httpapi"
+	"fazhi/ingest"
+	"fazhi/internal/lookalike"
+	"fazhi/rag"
+)
+
+// Targets the bench command checks its figures against.
+const (
+	targetIngestPerSec = 200  // reports per second
+	targetAskP50       = 20   // ms, in process
+	targetHTTPRatio    = 1.5  // HTTP ask p50 / raw chromem scan p50
+	targetColdStart    = 3000 // ms
+	benchK             = 24   // results per vector query, as the engine's retrieval asks for
+)
+
+// benchResult is what `fazhi bench --json` prints.
+type benchResult struct {
+	Seed        uint64  `json:"seed"`
+	Data        string  `json:"data"`
+	EvalFile    string  `json:"eval_file"`
+	Generated   int     `json:"generated_reports"`
+	SeedReports int     `json:"seed_reports"`
+	GenerateMS  float64 `json:"generate_ms"`
+
+	IngestFiles     int     `json:"ingest_files"`
+	IngestFailed    int     `json:"ingest_failed"`
+	IngestMS        float64 `json:"ingest_ms"`
+	IngestPerSec    float64 `json:"ingest_reports_per_s"`
+	IngestWorkers   int     `json:"ingest_workers"`
+	Reports         int     `json:"reports"`
+	Chunks          int     `json:"chunks"`
+	Facts           int     `json:"facts"`
+	Dim             int     `json:"dim"`
+	Embedder        string  `json:"embedder"`
+	DBBytes         int64   `json:"db_bytes"`
+	ColdStartMS     float64 `json:"cold_start_ms"`
+	HeapAllocBytes  uint64  `json:"heap_alloc_bytes"`
+	FirstAskMS      float64 `json:"first_ask_ms"`
+	Questions       int     `json:"questions"`
+	Rounds          int     `json:"rounds"`
+	AskP50MS        float64 `json:"ask_p50_ms"`
+	AskP95MS        float64 `json:"ask_p95_ms"`
+	AskMaxMS        float64 `json:"ask_max_ms"`
+	Correct         int     `json:"correct"`
+	Accuracy        float64 `json:"accuracy"`
+	HTTPP50MS       float64 `json:"http_ask_p50_ms"`
+	HTTPP95MS       float64 `json:"http_ask_p95_ms"`
+	HTTPCorrect     int     `json:"http_correct"`
+	ChromemP50MS    float64 `json:"chromem_p50_ms"`
+	ChromemP95MS    float64 `json:"chromem_p95_ms"`
+	ChromemVectors  int     `json:"chromem_vectors"`
+	AskRatio        float64 `json:"ask_to_chromem_p50"`
+	HTTPRatio       float64 `json:"http_ask_to_chromem_p50"`
+	SlowestQuestion string  `json:"slowest_question"`
+}
+
+func runBench(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	// The bench never touches a store or a model named only in the
+	// environment: it writes into a temporary directory and answers
+	// offline unless the flags say otherwise.
+	benchEnv := func(k string) string {
+		switch k {
+		case "FAZHI_DATA", "FAZHI_STORE", "FAZHI_LLM":
+			return ""
+		}
+		return env(k)
+	}
+	var c config
+	fs := newFlagSet("bench", stderr)
+	commonFlags(fs, &c, benchEnv)
+	reports := fs.Int("reports", 2000, "look-alike reports to generate")
+	chunksTarget := fs.Int("chunks-target", 0, "generate enough look-alikes for about this many chunks (overrides --reports)")
+	seed := fs.Uint64("seed", 1, "random seed of the generator and of the synthetic vectors")
+	seedsDir := fs.String("seeds", filepath.Join("testdata", "reports"), "directory of seed reports (.txt)")
+	evalFile := fs.String("eval", "", "questions (JSONL, as for fazhi eval); default testdata/eval/seed-qa.jsonl, else testdata/eval/fazhi-qa.jsonl")
+	rounds := fs.Int("rounds", 3, "times each question is asked for the latency figures")
+	workers := fs.Int("workers", 2, "reports parsed and embedded at once (as fazhi ingest)")
+	asJSON := fs.Bool("json", false, "print the figures as JSON")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return fmt.Errorf("bench: unexpected argument %q", pos[0])
+	}
+	if c.Store != "" {
+		return errors.New("bench: runs on the embedded store only; drop --store")
+	}
+	if *reports < 0 || *chunksTarget < 0 || *rounds < 1 || *rounds > 100 {
+		return errors.New("bench: --reports and --chunks-target must not be negative, --rounds must be 1..100")
+	}
+	dataSet := false
+	fs.Visit(func(f *flag.Flag) { dataSet = dataSet || f.Name == "data" })
+
+	cases, evalPath, err := benchCases(*evalFile)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	seedPaths, seedTexts, err := readSeeds(*seedsDir)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+
+	work, err := os.MkdirTemp("", "fazhi-bench-")
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer os.RemoveAll(work)
+	if !dataSet {
+		c.Data = filepath.Join(work, "data")
+	}
+	res := benchResult{Seed: *seed, Data: c.Data, EvalFile: evalPath, SeedReports: len(seedPaths), Rounds: *rounds, IngestWorkers: *workers}
+
+	n := *reports
+	if *chunksTarget > 0 {
+		n = reportsForChunks(seedTexts, *chunksTarget)
+	}
+	start := time.Now()
+	gen := lookalike.Generate(seedTexts, n, rand.New(rand.NewPCG(*seed, *seed^0x5eed)))
+	if n > 0 && len(gen) == 0 {
+		return fmt.Errorf("bench: no seed in %s has a town and year to generate from", *seedsDir)
+	}
+	repDir := filepath.Join(work, "reports")
+	if err := writeReports(repDir, gen, seedPaths, seedTexts); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	res.Generated, res.GenerateMS = len(gen), ms(time.Since(start))
+
+	// Ingest through the CLI's own path.
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	files, walkErrs := collectFiles([]string{repDir})
+	if len(walkErrs) > 0 {
+		return fmt.Errorf("bench: %w", errors.Join(walkErrs...))
+	}
+	eng, st, err := c.open(ctx, logger)
+	if err != nil {
+		return err
+	}
+	start = time.Now()
+	sum := ingestFiles(ctx, eng, files, *workers, newProgress(io.Discard, len(files), true), stderr)
+	d := time.Since(start)
+	st.Close()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	res.IngestFiles, res.IngestFailed, res.IngestMS = len(files), sum.failed, ms(d)
+	res.IngestPerSec = float64(len(files)-sum.failed) / d.Seconds()
+
+	// Cold start: open the filled store and the engine as every command does.
+	runtime.GC()
+	start = time.Now()
+	eng, st, err = c.open(ctx, logger)
+	if err != nil {
+		return err
+	}
+	res.ColdStartMS = ms(time.Since(start))
+	defer st.Close()
+	runtime.GC()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	res.HeapAllocBytes = mem.HeapAlloc
+	stats, err := eng.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	res.Reports, res.Chunks, res.Facts, res.Dim, res.Embedder = stats.Reports, stats.Chunks, stats.Facts, stats.Dim, stats.Embedder
+	if fi, err := os.Stat(filepath.Join(c.Data, rag.DBFile)); err == nil {
+		res.DBBytes = fi.Size()
+	}
+
+	// Ask in process.
+	res.Questions = len(cases)
+	if len(cases) > 0 {
+		start = time.Now()
+		if _, err := eng.Ask(ctx, rag.Question{Text: cases[0].Question}); err != nil {
+			return fmt.Errorf("bench: ask: %w", err)
+		}
+		res.FirstAskMS = ms(time.Since(start))
+	}
+	var lat []time.Duration
+	slowest := time.Duration(0)
+	for r := 0; r < *rounds; r++ {
+		for _, tc := range cases {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			start := time.Now()
+			a, err := eng.Ask(ctx, rag.Question{Text: tc.Question})
+			d := time.Since(start)
+			if err != nil {
+				return fmt.Errorf("bench: ask %q: %w", tc.Question, err)
+			}
+			lat = append(lat, d)
+			if d > slowest {
+				slowest, res.SlowestQuestion = d, tc.Question
+			}
+			if r == 0 {
+				if ok, _, _ := judge(tc, a); ok {
+					res.Correct++
+				}
+			}
+		}
+	}
+	res.AskP50MS, res.AskP95MS, res.AskMaxMS = percentileMS(lat, 0.5), percentileMS(lat, 0.95), percentileMS(lat, 1)
+	if len(cases) > 0 {
+		res.Accuracy = float64(res.Correct) / float64(len(cases))
+	}
+
+	// Ask over HTTP, through the real server on a loopback port.
+	httpLat, httpOK, err := benchHTTP(ctx, eng, cases, *rounds)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	res.HTTPP50MS, res.HTTPP95MS, res.HTTPCorrect = percentileMS(httpLat, 0.5), percentileMS(httpLat, 0.95), httpOK
+
+	// Raw chromem-go: one collection of as many random vectors, no filter.
+	if res.Chunks > 0 && res.Dim > 0 {
+		chrom, err := benchChromem(ctx, res.Chunks, res.Dim, max(1, len(lat)), *seed)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		res.ChromemVectors = res.Chunks
+		res.ChromemP50MS, res.ChromemP95MS = percentileMS(chrom, 0.5), percentileMS(chrom, 0.95)
+		if res.ChromemP50MS > 0 {
+			res.AskRatio = res.AskP50MS / res.ChromemP50MS
+			res.HTTPRatio = res.HTTPP50MS / res.ChromemP50MS
+		}
+	}
+
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printBench(stdout, res)
+	return nil
+}
+
+// benchCases reads the question file, or the first default that exists.
+func benchCases(path string) ([]evalCase, string, error) {
+	if path == "" {
+		for _, p := range []string{filepath.Join("testdata", "eval", "seed-qa.jsonl"), filepath.Join("testdata", "eval", "fazhi-qa.jsonl")} {
+			if _, err := os.Stat(p); err == nil {
+				path = p
+				break
+			}
+		}
+		if path == "" {
+			return nil, "", errors.New("no question file: give --eval FILE.jsonl")
+		}
+	}
+	cases, err := readEvalFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return cases, path, nil
+}
+
+// readSeeds reads the .txt reports in dir.
+func readSeeds(dir string) (paths, texts []string, err error) {
+	paths, err = filepath.Glob(filepath.Join(dir, "*.txt"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(paths) == 0 {
+		return nil, nil, fmt.Errorf("no seed reports (*.txt) in %s", dir)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		texts = append(texts, string(b))
+	}
+	return paths, texts, nil
+}
+
+// reportsForChunks is how many look-alikes make about target chunks with
+// the seeds, at the seeds' average chunk count.
+func reportsForChunks(seeds []string, target int) int {
+	total := 0
+	for _, s := range seeds {
+		total += len(ingest.ChunkText(ingest.Clean(s), ingest.DefaultChunkOptions()))
+	}
+	if total == 0 {
+		return 0
+	}
+	avg := float64(total) / float64(len(seeds))
+	return max(0, int(math.Ceil(float64(target-total)/avg)))
+}
+
+// writeReports writes the look-alikes and copies of the seeds into dir.
+func writeReports(dir string, gen []lookalike.Report, seedPaths, seedTexts []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, r := range gen {
+		if err := os.WriteFile(filepath.Join(dir, r.Name), []byte(r.Text), 0o644); err != nil {
+			return err
+		}
+	}
+	for i, p := range seedPaths {
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(p)), []byte(seedTexts[i]), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchHTTP asks every question rounds times through POST /v1/ask on a
+// real server listening on 127.0.0.1, and returns the latencies and how
+// many answers of the first round were right.
+func benchHTTP(ctx context.Context, eng *rag.Engine, cases []evalCase, rounds int) ([]time.Duration, int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, 0, err
+	}
+	srv := httpapi.NewHTTPServer("", httpapi.New(eng, httpapi.Config{RatePerMinute: -1}, nil))
+	go srv.Serve(ln)
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	url := "http://" + ln.Addr().String() + "/v1/ask"
+	client := &http.Client{Timeout: time.Minute}
+	var lat []time.Duration
+	correct := 0
+	for r := 0; r < rounds; r++ {
+		for _, tc := range cases {
+			body, _ := json.Marshal(map[string]string{"question": tc.Question})
+			start := time.Now()
+			a, err := postAsk(ctx, client, url, body)
+			d := time.Since(start)
+			if err != nil {
+				return nil, 0, fmt.Errorf("POST /v1/ask %q: %w", tc.Question, err)
+			}
+			lat = append(lat, d)
+			if r == 0 {
+				if ok, _, _ := judge(tc, a); ok {
+					correct++
+				}
+			}
+		}
+	}
+	return lat, correct, nil
+}
+
+func postAsk(ctx context.Context, client *http.Client, url string, body []byte) (rag.Answer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return rag.Answer{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return rag.Answer{}, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return rag.Answer{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return rag.Answer{}, fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(data)))
+	}
+	var a rag.Answer
+	if err := json.Unmarshal(data, &a); err != nil {
+		return rag.Answer{}, err
+	}
+	return a, nil
+}
+
+// benchChromem times queries of n random unit vectors of dimension dim
+// in one fresh chromem-go collection, without a filter: the floor a
+// full scan of the same index costs.
+func benchChromem(ctx context.Context, n, dim, queries int, seed uint64) ([]time.Duration, error) {
+	rng := rand.New(rand.NewPCG(seed, seed^0xc4c4))
+	noEmbed := func(context.Context, string) ([]float32, error) {
+		return nil, errors.New("no embedding: vectors are given")
+	}
+	col, err := chromem.NewDB().CreateCollection("bench", nil, noEmbed)
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < n; i++ {
+		doc := chromem.Document{ID: strconv.Itoa(i), Embedding: randomUnit(rng, dim), Metadata: map[string]string{"year": "2021"}}
+		if err := col.AddDocument(ctx, doc); err != nil {
+			return nil, err
+		}
+	}
+	k := min(benchK, n)
+	out := make([]time.Duration, 0, queries)
+	for i := 0; i < queries; i++ {
+		q := randomUnit(rng, dim)
+		start := time.Now()
+		if _, err := col.QueryEmbedding(ctx, q, k, nil, nil); err != nil {
+			return nil, err
+		}
+		out = append(out, time.Since(start))
+	}
+	return out, nil
+}
+
+func randomUnit(rng *rand.Rand, dim int) []float32 {
+	v := make([]float32, dim)
+	var norm float64
+	for i := range v {
+		x := rng.NormFloat64()
+		v[i] = float32(x)
+		norm += x * x
+	}
+	inv := float32(1 / math.Sqrt(norm))
+	for i := range v {
+		v[i] *= inv
+	}
+	return v
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// percentileMS is the nearest-rank p-th percentile of lat, in ms.
+func percentileMS(lat []time.Duration, p float64) float64 {
+	if len(lat) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), lat...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(math.Ceil(p*float64(len(s)))) - 1
+	return ms(s[min(max(i, 0), len(s)-1)])
+}
+
+func printBench(w io.Writer, r benchResult) {
+	check := func(ok bool) string {
+		if ok {
+			return "ok"
+		}
+		return "MISS"
+	}
+	fmt.Fprintf(w, "fazhi bench  seed %d  data %s\n\n", r.Seed, r.Data)
+	fmt.Fprintf(w, "%-22s %d look-alikes + %d seeds in %.0f ms\n", "generate", r.Generated, r.SeedReports, r.GenerateMS)
+	fmt.Fprintf(w, "%-22s %d files in %.1f s = %.0f reports/s (%d workers, %d failed)\n", "ingest", r.IngestFiles, r.IngestMS/1000, r.IngestPerSec, r.IngestWorkers, r.IngestFailed)
+	fmt.Fprintf(w, "%-22s %d reports, %d chunks, %d facts, dim %d (%s), %.0f MB on disk\n", "store", r.Reports, r.Chunks, r.Facts, r.Dim, r.Embedder, float64(r.DBBytes)/1e6)
+	fmt.Fprintf(w, "%-22s %.0f ms (open store + engine)\n", "cold start", r.ColdStartMS)
+	fmt.Fprintf(w, "%-22s %.0f MiB\n", "heap after load", float64(r.HeapAllocBytes)/(1<<20))
+	fmt.Fprintf(w, "%-22s %.1f ms\n", "first ask", r.FirstAskMS)
+	fmt.Fprintf(w, "%-22s p50 %.2f ms  p95 %.2f ms  max %.1f ms  (%d questions x %d, %s)\n", "ask, in process", r.AskP50MS, r.AskP95MS, r.AskMaxMS, r.Questions, r.Rounds, r.EvalFile)
+	fmt.Fprintf(w, "%-22s p50 %.2f ms  p95 %.2f ms\n", "ask, HTTP", r.HTTPP50MS, r.HTTPP95MS)
+	fmt.Fprintf(w, "%-22s p50 %.2f ms  p95 %.2f ms  (%d vectors x %d, k=%d, no filter)\n", "chromem raw scan", r.ChromemP50MS, r.ChromemP95MS, r.ChromemVectors, r.Dim, benchK)
+	fmt.Fprintf(w, "%-22s in process %.2f  HTTP %.2f\n", "ask p50 / chromem p50", r.AskRatio, r.HTTPRatio)
+	if r.Questions > 0 {
+		fmt.Fprintf(w, "%-22s %d/%d (%.1f%%) in process, %d/%d over HTTP\n", "accuracy", r.Correct, r.Questions, 100*r.Accuracy, r.HTTPCorrect, r.Questions)
+		fmt.Fprintf(w, "%-22s %s\n", "slowest question", r.SlowestQuestion)
+	}
+	fmt.Fprintf(w, "\ntargets\n")
+	fmt.Fprintf(w, "  %-4s ingest >= %d reports/s: %.0f\n", check(r.IngestPerSec >= targetIngestPerSec), targetIngestPerSec, r.IngestPerSec)
+	fmt.Fprintf(w, "  %-4s ask p50 <= %d ms: %.2f ms (at %d chunks; the target is for 100k)\n", check(r.AskP50MS <= targetAskP50), targetAskP50, r.AskP50MS, r.Chunks)
+	fmt.Fprintf(w, "  %-4s HTTP ask p50 <= %.1fx raw chromem: %.2fx\n", check(r.HTTPRatio <= targetHTTPRatio), targetHTTPRatio, r.HTTPRatio)
+	fmt.Fprintf(w, "  %-4s cold start < %d ms: %.0f ms (at %d chunks; the target is for 100k)\n", check(r.ColdStartMS < targetColdStart), targetColdStart, r.ColdStartMS, r.Chunks)
+}
