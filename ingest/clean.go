@@ -175,15 +175,19 @@ var navWords = map[string]bool{
 // isArtefactLine reports whether a cleaned line is page furniture rather
 // than report text: a page number or a line of web page chrome.
 func isArtefactLine(line string) bool {
-	if line == "" {
+	// Page furniture is short; long lines are report text. The bounds keep
+	// the regular expressions off long paragraphs.
+	if line == "" || len(line) > 300 {
 		return false
 	}
-	for _, re := range pageNumRes {
-		if re.MatchString(line) {
-			return true
+	if len(line) <= 40 {
+		for _, re := range pageNumRes {
+			if re.MatchString(line) {
+				return true
+			}
 		}
 	}
-	if webStartRe.MatchString(line) || len(webLabelRe.FindAllStringIndex(line, 3)) >= 2 {
+	if webStartRe.MatchString(line) || len(webLabelRe.FindAllStringIndex(line, 2)) >= 2 {
 		return true
 	}
 	words := strings.Fields(navSepRe.ReplaceAllString(line, " "))

@@ -222,3 +222,11 @@ func ExampleClean() {
 	//
 	// 2020年共排查、调解各类矛盾纠纷368件，调解成功350件。
 }
+
+func BenchmarkClean(b *testing.B) {
+	raw := fixtureText(b, "../testdata/reports/001_7e465fa291371142.txt")
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		ingest.Clean(raw)
+	}
+}

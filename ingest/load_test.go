@@ -539,3 +539,25 @@ func FuzzLoadDocx(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkLoad(b *testing.B) {
+	for _, file := range []string{
+		"001_7e465fa291371142_gb18030.txt",
+		"001_7e465fa291371142.html",
+		"001_7e465fa291371142.docx",
+		"001_7e465fa291371142.pdf",
+		"001_7e465fa291371142.doc",
+	} {
+		b.Run(filepath.Ext(file), func(b *testing.B) {
+			path := filepath.Join("../testdata/formats", file)
+			if _, err := ingest.Load(context.Background(), path, ingest.Limits{}); errors.Is(err, ingest.ErrToolMissing) {
+				b.Skipf("%v", err)
+			}
+			for b.Loop() {
+				if _, err := ingest.Load(context.Background(), path, ingest.Limits{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
