@@ -667,6 +667,9 @@ func sectionAnswer(q Query, m *matcher, sents []sentence) (Answer, bool) {
 		if s.report.ID != best.report || (s.section != best.section && !strings.HasPrefix(s.section, best.section+" > ")) {
 			continue
 		}
+		if parts := strings.Split(best.section, " > "); strings.TrimRight(s.text, "。：:") == parts[len(parts)-1] {
+			continue // the section's own heading line
+		}
 		body = append(body, s.text)
 		n += utf8.RuneCountInString(s.text)
 		if n > 600 || len(body) >= 10 {
