@@ -2,6 +2,7 @@ package rag
 
 import (
 	"context"
+	"strings"
 
 	"github.com/tmc/langchaingo/schema"
 )
@@ -30,8 +31,36 @@ func (r engineRetriever) GetRelevantDocuments(ctx context.Context, query string)
 	if err != nil {
 		return nil, err
 	}
-	docs := make([]schema.Document, 0, len(hits))
+	docs := make([]schema.Document, 0, len(hits)+2)
+	// What the extractive answerer would quote goes first: the stated
+	// figure or passage the model most needs, with its metadata.
+	var quotes []string
+	if a, err := r.e.extractive(ctx, Question{Text: query}); err == nil && a.Found {
+		for _, c := range a.Citations {
+			if len(docs) >= 3 {
+				break
+			}
+			quotes = append(quotes, c.Quote)
+			docs = append(docs, schema.Document{
+				PageContent: c.Quote,
+				Score:       1,
+				Metadata: map[string]any{
+					"source": c.Source, "title": c.Title, "town": c.Town, "year": c.Year,
+					"section": c.Section, "chunk": -1,
+				},
+			})
+		}
+	}
 	for _, h := range hits {
+		dup := false
+		for _, qt := range quotes {
+			if strings.Contains(h.Text, qt) {
+				dup = true
+			}
+		}
+		if dup {
+			continue
+		}
 		docs = append(docs, schema.Document{
 			PageContent: h.Text,
 			Score:       float32(h.Score),
