@@ -16,10 +16,11 @@ import (
 // Thresholds of the extractive answerer, settled on the evaluation sets
 // in testdata/eval: below them the reports are taken not to say.
 const (
-	minFactScore     = 0.42
-	minSentenceScore = 0.55
-	minSectionScore  = 0.6
-	maxScopeReports  = 12 // beyond this many reports in scope, retrieval narrows the sentences
+	minFactScore      = 0.42
+	minFactScoreAlone = 0.34 // with no close rival from another sentence
+	minSentenceScore  = 0.55
+	minSectionScore   = 0.6
+	maxScopeReports   = 12 // beyond this many reports in scope, retrieval narrows the sentences
 )
 
 // sentence is one sentence of a stored report.
@@ -460,12 +461,31 @@ func scoreFact(q Query, m *matcher, f ingest.Fact, prev string) float64 {
 // bestFact picks the figure that answers a numeric question.
 func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []ReportInfo, sents []sentence) (ingest.Fact, sentence, bool) {
 	cands, err := e.scoreFacts(ctx, q, m, scope)
-	if err != nil || len(cands) == 0 || cands[0].score < minFactScore {
+	if err != nil || len(cands) == 0 || !confident(cands) {
 		return ingest.Fact{}, sentence{}, false
 	}
 	best := cands[0]
 	s := sentence{text: best.fact.Quote, section: best.fact.Section, report: best.rep}
 	return best.fact, s, true
+}
+
+// confident says whether the best-scoring figure answers: its score is
+// over the bar, or a little under it but far ahead of every figure from
+// another sentence (the question matches one sentence and nothing else).
+func confident(cands []factCandidate) bool {
+	top := cands[0]
+	if top.score >= minFactScore {
+		return true
+	}
+	if top.score < minFactScoreAlone {
+		return false
+	}
+	for _, c := range cands[1:] {
+		if c.fact.Quote != top.fact.Quote {
+			return c.score*2.5 <= top.score
+		}
+	}
+	return true
 }
 
 // formatValue writes a figure as the reports do: "368件", "98%",
