@@ -273,7 +273,7 @@ func kindOf(text, lower, lang string) (string, []string) {
 		return KindCount, units
 	case containsAny(text, "谁", "哪位", "什么人", "姓名", "名字"), containsAny(lower, "who ", "who's", "whom", "name of the"):
 		return KindWho, nil
-	case containsAny(text, "何时", "什么时候", "哪一天", "哪天", "日期", "时间是"), strings.HasPrefix(lower, "when"), containsAny(lower, " date", "what day"):
+	case containsAny(text, "何时", "什么时候", "哪一天", "哪天", "时间是"), containsAny(strings.ReplaceAll(text, "日期间", ""), "日期"), strings.HasPrefix(lower, "when"), containsAny(lower, " date", "what day"):
 		return KindWhen, nil
 	}
 	if units != nil {
@@ -365,7 +365,7 @@ func metaOf(text, lower string) string {
 	switch {
 	case containsAny(text, "文号", "发文字号", "文件编号") || containsAny(lower, "document number", "reference number", "doc number"):
 		return "doc_number"
-	case asksReport && (containsAny(text, "什么时候", "何时", "日期", "哪天", "哪一天", "时间") || containsAny(lower, "when", " date")):
+	case asksReport && (containsAny(text, "什么时候", "何时", "哪天", "哪一天", "时间") || containsAny(strings.ReplaceAll(text, "日期间", ""), "日期") || containsAny(lower, "when", " date")):
 		return "date"
 	case containsAny(text, "哪个县", "哪个区", "所属县", "所属区", "属于哪", "隶属") || containsAny(lower, "which county", "which district", "what county", "what district"):
 		return "county"
@@ -392,6 +392,36 @@ var zhFiller = []string{
 	"全年", "年度", "今年", "一年来", "期间", "以来", "的", "了", "过", "得", "地", "在", "有", "是", "共", "和", "与", "及", "都",
 	"最多", "最少", "最高", "最低", "对比", "比较", "相比", "哪个高", "哪个多", "哪个低", "哪个少", "更高", "更多", "更低", "更少", "较高", "较低",
 	"什么程度", "程度", "方面", "情况", "需要", "应当", "应该", "至少要", "要", "由", "被", "把", "将",
+	"计划", "打算", "准备",
+}
+
+// keepWords hold a filler character but are words of their own: removing
+// 在 must not turn 存在 into 存.
+var keepWords = []string{
+	"存在", "所在", "正在", "现在", "在职", "有关", "有效", "所有", "没有", "具有", "持有", "拥有", "享有",
+	"共同", "公共", "和谐", "和解", "及时", "以及", "要求", "重要", "主要", "必要", "要点", "由于", "自由",
+	"被告", "将来", "把关", "目的", "的确", "是否", "但是", "还是", "就是", "了解", "为了", "除了", "有序",
+	"有力", "有待", "都市", "首都", "共建", "共享", "总共", "中共", "共青团",
+}
+
+// removeFillers blanks out question words and fillers, sparing the words
+// that merely contain one.
+func removeFillers(s string) string {
+	const mark = '\uE000' // private use: never in a report
+	var kept []string
+	for _, w := range keepWords {
+		for strings.Contains(s, w) {
+			s = strings.Replace(s, w, string(mark+rune(len(kept))), 1)
+			kept = append(kept, w)
+		}
+	}
+	for _, f := range zhFiller {
+		s = strings.ReplaceAll(s, f, " ")
+	}
+	for i := len(kept) - 1; i >= 0; i-- {
+		s = strings.Replace(s, string(mark+rune(i)), kept[i], 1)
+	}
+	return s
 }
 
 // termGroups makes the term groups of a question: for a Chinese question
@@ -423,9 +453,7 @@ func termGroups(text string, q Query, towns []townName, g *Glossary) []TermGroup
 	s := stripTowns(text, towns)
 	s = yearInQ.ReplaceAllString(s, " ")
 	s = howManyRe.ReplaceAllString(s, " ")
-	for _, f := range zhFiller {
-		s = strings.ReplaceAll(s, f, " ")
-	}
+	s = removeFillers(s)
 	// Measure words right after 多少 were removed with it; drop a leading
 	// lone measure word left behind.
 	var out []TermGroup
