@@ -673,7 +673,9 @@ func sectionAnswer(q Query, m *matcher, sents []sentence) (Answer, bool) {
 				continue
 			}
 			seen[k] = true
-			if sc := m.cover(gramsOf(parts[i])); sc > bestScore {
+			// The path down to this heading: "三、存在的问题 > （一）法制宣传教育开展不平衡"
+			// answers "法制宣传教育存在什么问题" better than either heading alone.
+			if sc := m.cover(gramsOf(k.section)); sc > bestScore {
 				best, bestRep, bestScore = k, s.report, sc
 			}
 		}
