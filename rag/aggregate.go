@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"fazhi/ingest"
 )
 
 // aggregate answers a question over several reports: which town has the
@@ -86,7 +84,7 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 	for _, c := range sorted {
 		lines = append(lines, say(q.Lang,
 			fmt.Sprintf("%s：%s%s（“%s”，%s）", reportLabel(c.rep, "zh"), strings.TrimSpace(c.fact.Subject), formatValue(c.fact), c.fact.Quote, c.rep.Source),
-			fmt.Sprintf("%s: %s (%s; “%s”, %s)", reportLabel(c.rep, "en"), formatValue(c.fact), strings.TrimSpace(c.fact.Subject), c.fact.Quote, c.rep.Source)))
+			fmt.Sprintf("%s: %s (%s; “%s”, %s)", reportLabel(c.rep, "en"), formatValue(c.fact), englishSubject(c.fact), c.fact.Quote, c.rep.Source)))
 	}
 	var head string
 	switch q.Aggregate {
@@ -150,5 +148,3 @@ func unitClass(u string) string {
 	}
 	return u
 }
-
-var _ = ingest.Fact{}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"fazhi/ingest"
@@ -511,8 +512,27 @@ func factAnswer(q Query, f ingest.Fact, s sentence) Answer {
 	subject := strings.TrimSpace(f.Subject)
 	a.Answer = say(q.Lang,
 		fmt.Sprintf("%s：%s%s。\n\n原文：“%s”\n——%s", reportLabel(r, "zh"), subject, formatValue(f), f.Quote, sourceLine(r, f.Section)),
-		fmt.Sprintf("%s: %s (%s).\n\nSource: “%s”\n— %s", reportLabel(r, "en"), formatValue(f), subject, f.Quote, sourceLine(r, f.Section)))
+		fmt.Sprintf("%s: %s (%s).\n\nSource: “%s”\n— %s", reportLabel(r, "en"), formatValue(f), englishSubject(f), f.Quote, sourceLine(r, f.Section)))
 	return a
+}
+
+// metricEnglish maps metric keys to their English labels.
+var metricEnglish = sync.OnceValue(func() map[string]string {
+	out := map[string]string{}
+	for _, m := range ingest.Metrics() {
+		out[m.Key] = m.English
+	}
+	return out
+})
+
+// englishSubject says what a figure counts for an English answer: the
+// metric's English label where it has one, and the Chinese as written.
+func englishSubject(f ingest.Fact) string {
+	subject := strings.TrimSpace(f.Subject)
+	if en := metricEnglish()[f.Metric]; en != "" {
+		return en + ": " + subject
+	}
+	return subject
 }
 
 func citation(r ReportInfo, section, quote string) Citation {
