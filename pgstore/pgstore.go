@@ -11,6 +11,20 @@
 // listed in the same (byte-wise) order. The schema is created and
 // migrated by Open, under an advisory lock so that replicas starting
 // together do not race.
+//
+// Keyword search: each chunk holds a tsvector of its rag.Tokens with
+// positions (GIN-indexed), and Put and Delete keep per-term document
+// counts and corpus totals in the same transaction. Keyword scores with
+// these exactly as FTS5's bm25() does, rather than with ts_rank_cd, which
+// has no notion of how rare a term is: with overlapping Chinese bigrams
+// as terms, "法治" in every chunk would weigh as much as "复议" in two,
+// and the two stores would rank differently. Writers take turns on an
+// advisory lock, which keeps those statistics exact under concurrent
+// ingestion by several replicas.
+//
+// Vector search: an HNSW index (cosine) serves searches over all towns;
+// searches restricted to towns scan those towns' chunks exactly (see
+// Store.Vector).
 package pgstore
 
 import (
@@ -86,6 +100,10 @@ func Open(ctx context.Context, url string, emb rag.Embedder) (*Store, error) {
 	s.pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres store %s: %w", s.where, err)
+	}
+	if err := s.pool.Ping(ctx); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("connect to postgres store %s: %w", s.where, err)
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.pool.Close()

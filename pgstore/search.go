@@ -75,7 +75,7 @@ func (s *Store) Keyword(ctx context.Context, tokens []string, sc rag.Scope, k in
 	}
 	var q query
 	pTerms, pQuery := q.arg(terms), q.arg(tsqueryLiteral(terms))
-	q.WriteString(`WITH q AS (
+	q.WriteString(`WITH q AS MATERIALIZED (
 			SELECT t.term, ln(((SELECT greatest(chunks, 1) FROM corpus)::float8 - coalesce(d.df, 0)::float8 + 0.5) / (coalesce(d.df, 0)::float8 + 0.5)) AS idf
 			FROM unnest(` + pTerms + `::text[]) AS t(term) LEFT JOIN terms d ON d.term = t.term
 		), m AS (
@@ -85,7 +85,9 @@ func (s *Store) Keyword(ctx context.Context, tokens []string, sc rag.Scope, k in
 					/ (SELECT nullif(tokens, 0)::float8 / greatest(chunks, 1) FROM corpus)))
 			) AS score
 			FROM chunks c
-			CROSS JOIN LATERAL unnest(c.tokens) AS u
+			-- Only the query's lexemes are unnested: setweight marks them A
+			-- (all others are D) and ts_filter keeps the A ones.
+			CROSS JOIN LATERAL unnest(ts_filter(setweight(c.tokens, 'A', ` + pTerms + `::text[]), '{a}')) AS u
 			JOIN q ON q.term = u.lexeme
 			CROSS JOIN LATERAL (SELECT cardinality(u.positions)::float8 AS n) AS tf
 			WHERE c.tokens @@ ` + pQuery + `::tsquery`)
