@@ -99,11 +99,23 @@ if [ ! -f "$DATA/PG_VERSION" ]; then
 	install -d -o postgres -g postgres -m 700 "$DATA"
 	as_pg "$PGBIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
 fi
-if ! as_pg "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+status=0
+as_pg "$PGBIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1 || status=$?
+if [ "$status" != 0 ]; then
+	if [ "$status" = 3 ]; then
+		# No server runs: one of an earlier session died with it, and its
+		# lock files would stop a new one should their process ids have
+		# been taken again.
+		rm -f "$DATA/postmaster.pid" "/tmp/.s.PGSQL.$PORT" "/tmp/.s.PGSQL.$PORT.lock"
+	fi
 	touch "$LOG" && chown postgres:postgres "$LOG"
 	# Durability is not wanted from a test server: fsync off keeps it fast.
-	as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 120 \
-		-o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null
+	if ! as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 120 \
+		-o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start >/dev/null; then
+		log "the server did not start; its log ends:"
+		tail -n 30 "$LOG" >&2
+		exit 1
+	fi
 fi
 psql_pg() { as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 if [ "$(psql_pg -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DB'")" != 1 ]; then
