@@ -16,9 +16,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/philippgille/chromem-go"
@@ -77,6 +79,27 @@ type benchResult struct {
 	AskRatio        float64 `json:"ask_to_chromem_p50"`
 	HTTPRatio       float64 `json:"http_ask_to_chromem_p50"`
 	SlowestQuestion string  `json:"slowest_question"`
+
+	UnscopedP50MS float64          `json:"unscoped_ask_p50_ms,omitempty"`
+	UnscopedMaxMS float64          `json:"unscoped_ask_max_ms,omitempty"`
+	Unscoped      []unscopedTiming `json:"unscoped,omitempty"`
+}
+
+// unscopedTiming is the second (warm) ask of a question naming no town.
+type unscopedTiming struct {
+	Question string  `json:"question"`
+	MS       float64 `json:"ms"`
+}
+
+// unscopedQuestions name no town, so every stored report is in scope:
+// they time what scales with the store (retrieval over the whole index,
+// figures over every report, aggregates), which town questions do not.
+var unscopedQuestions = []string{
+	"法律顾问是谁？",
+	"共排查调解了多少件矛盾纠纷？",
+	"所有镇一共调解了多少件矛盾纠纷？",
+	"哪些镇开展了宪法宣传周活动？",
+	"How many legal advisers were hired?",
 }
 
 func runBench(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
@@ -101,6 +124,8 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	rounds := fs.Int("rounds", 3, "times each question is asked for the latency figures")
 	workers := fs.Int("workers", 2, "reports parsed and embedded at once (as fazhi ingest)")
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
+	unscoped := fs.Bool("unscoped", true, "also time a few questions that name no town (twice each; they scan every report)")
+	cpuProfile := fs.String("cpuprofile", "", "write CPU profiles of the ingest and of the asks to PREFIX.ingest.pprof and PREFIX.ask.pprof")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -161,9 +186,16 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	stopProfile, err := startProfile(*cpuProfile, "ingest")
+	if err != nil {
+		st.Close()
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer stopProfile()
 	start = time.Now()
 	sum := ingestFiles(ctx, eng, files, *workers, newProgress(io.Discard, len(files), true), stderr)
 	d := time.Since(start)
+	stopProfile()
 	st.Close()
 	if err := ctx.Err(); err != nil {
 		return err
@@ -194,6 +226,11 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	}
 
 	// Ask in process.
+	stopProfile, err = startProfile(*cpuProfile, "ask")
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	defer stopProfile()
 	res.Questions = len(cases)
 	if len(cases) > 0 {
 		start = time.Now()
@@ -227,6 +264,27 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 		}
 	}
 	res.AskP50MS, res.AskP95MS, res.AskMaxMS = percentileMS(lat, 0.5), percentileMS(lat, 0.95), percentileMS(lat, 1)
+	if *unscoped {
+		var ulat []time.Duration
+		for r := 0; r < 2; r++ {
+			for _, q := range unscopedQuestions {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				start := time.Now()
+				if _, err := eng.Ask(ctx, rag.Question{Text: q}); err != nil {
+					return fmt.Errorf("bench: ask %q: %w", q, err)
+				}
+				d := time.Since(start)
+				ulat = append(ulat, d)
+				if r == 1 {
+					res.Unscoped = append(res.Unscoped, unscopedTiming{Question: q, MS: ms(d)})
+				}
+			}
+		}
+		res.UnscopedP50MS, res.UnscopedMaxMS = percentileMS(ulat, 0.5), percentileMS(ulat, 1)
+	}
+	stopProfile()
 	if len(cases) > 0 {
 		res.Accuracy = float64(res.Correct) / float64(len(cases))
 	}
@@ -259,6 +317,29 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	printBench(stdout, res)
 	return nil
+}
+
+// startProfile starts a CPU profile to prefix.phase.pprof; with an empty
+// prefix it does nothing. The returned function stops it.
+func startProfile(prefix, phase string) (func(), error) {
+	if prefix == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(prefix + "." + phase + ".pprof")
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		})
+	}, nil
 }
 
 // benchCases reads the question file, or the first default that exists.
@@ -472,6 +553,12 @@ func printBench(w io.Writer, r benchResult) {
 	fmt.Fprintf(w, "%-22s %.1f ms\n", "first ask", r.FirstAskMS)
 	fmt.Fprintf(w, "%-22s p50 %.2f ms  p95 %.2f ms  max %.1f ms  (%d questions x %d, %s)\n", "ask, in process", r.AskP50MS, r.AskP95MS, r.AskMaxMS, r.Questions, r.Rounds, r.EvalFile)
 	fmt.Fprintf(w, "%-22s p50 %.2f ms  p95 %.2f ms\n", "ask, HTTP", r.HTTPP50MS, r.HTTPP95MS)
+	if len(r.Unscoped) > 0 {
+		fmt.Fprintf(w, "%-22s p50 %.1f ms  max %.1f ms  (%d questions x 2)\n", "ask, no town named", r.UnscopedP50MS, r.UnscopedMaxMS, len(r.Unscoped))
+		for _, u := range r.Unscoped {
+			fmt.Fprintf(w, "%-22s   %8.1f ms  %s\n", "", u.MS, u.Question)
+		}
+	}
 	fmt.Fprintf(w, "%-22s p50 %.2f ms  p95 %.2f ms  (%d vectors x %d, k=%d, no filter)\n", "chromem raw scan", r.ChromemP50MS, r.ChromemP95MS, r.ChromemVectors, r.Dim, benchK)
 	fmt.Fprintf(w, "%-22s in process %.2f  HTTP %.2f\n", "ask p50 / chromem p50", r.AskRatio, r.HTTPRatio)
 	if r.Questions > 0 {
