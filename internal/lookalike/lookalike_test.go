@@ -58,7 +58,7 @@ func TestGenerateDeterministic(t *testing.T) {
 
 func TestGenerateNamesFilesAndTowns(t *testing.T) {
 	seeds := mustSeeds(t)
-	reps := Generate(seeds, 120, newRand(1))
+	reps := Generate(seeds, 60, newRand(1))
 	var seedTowns, seedShorts []string
 	for i, s := range seeds {
 		sd, ok := analyse(i, s)
@@ -108,7 +108,7 @@ func TestGenerateDetectMeta(t *testing.T) {
 	for i, s := range seeds {
 		seedMeta[i] = ingest.DetectMeta(ingest.Clean(s))
 	}
-	for _, r := range Generate(seeds, 150, newRand(3)) {
+	for _, r := range Generate(seeds, 80, newRand(3)) {
 		t.Run(r.Name, func(t *testing.T) {
 			m := ingest.DetectMeta(ingest.Clean(r.Text))
 			if m.Town != r.Town {
