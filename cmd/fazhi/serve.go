@@ -166,4 +166,3 @@ func watchStore(ctx context.Context, eng *rag.Engine, api *httpapi.Server, log *
 		last = st.Reports
 	}
 }
-
