@@ -205,8 +205,8 @@ func growNames(prefix, suffix string) []string {
 // text states it: directly before the town's name ("濮阳县城关镇"), or as
 // the name of a county body ("盐边县委", "大足区政府").
 func detectCounty(text, town string) string {
-	counts := map[string]int{}
-	for _, suf := range []string{"县", "区"} {
+	counts := map[string]float64{}
+	for _, suf := range []string{"县", "区", "旗", "市"} {
 		for i := 0; ; {
 			j := strings.Index(text[i:], suf)
 			if j < 0 {
@@ -215,27 +215,48 @@ func detectCounty(text, town string) string {
 			at := i + j
 			i = at + len(suf)
 			rest := text[i:]
-			name := countyName(text[:at], suf)
-			if name == "" {
-				continue
-			}
+			w := 0.0
 			switch {
 			case town != "" && strings.HasPrefix(rest, town):
-				counts[name] += 3
-			case hasAnyPrefix(rest, "委", "人民政府", "政府", "人民法院", "法院", "司法局", "党委", "纪委", "人大"):
-				counts[name]++
+				w = 3
+			case suf == "市":
+				// A city counts only right before the town: "靖江市江滨街道";
+				// otherwise it is usually the prefecture above the county.
+			case hasAnyPrefix(rest, "委", "人民政府", "人民法院", "法院", "司法局", "党委", "纪委", "人大"):
+				w = 1
+			case hasAnyPrefix(rest, "政府"):
+				w = 0.5 // "依托区政府门户网站": weak alone
+			}
+			if w == 0 {
+				continue
+			}
+			for _, name := range countyNames(text[:at], suf) {
+				counts[name] += w
 			}
 		}
 	}
-	best, bestN := "", 0
+	best, bestN := "", 0.0
 	for name, n := range counts {
-		if n > bestN || (n == bestN && name < best) {
+		longer := len([]rune(name)) > len([]rune(best))
+		if n > bestN || (n == bestN && (longer || (len(name) == len(best) && name < best))) {
 			best, bestN = name, n
 		}
+	}
+	if bestN < 1 {
+		return ""
 	}
 	return best
 }
 
+// notCountyEnd are words that end many longer names which are not
+// counties: "幸福社区党委", "高新园区管委会".
+var notCountyEnd = map[string]bool{
+	"社区": true, "辖区": true, "街区": true, "校区": true, "园区": true, "小区": true, "景区": true,
+	"片区": true, "发区": true, "范区": true, "护区": true, "能区": true, "验区": true, "治县": true,
+	"治区": true, "全区": true, "全县": true, "各区": true, "各县": true, "本区": true, "本县": true,
+}
+
+// notCounty are words that are never a county's name.
 var notCounty = map[string]bool{
 	"社区": true, "辖区": true, "城区": true, "景区": true, "园区": true, "片区": true, "老区": true,
 	"地区": true, "小区": true, "库区": true, "山区": true, "牧区": true, "街区": true, "校区": true,
@@ -245,42 +266,33 @@ var notCounty = map[string]bool{
 	"治县": true, "治区": true, "开发区": true, "示范区": true, "保护区": true, "功能区": true, "试验区": true,
 }
 
-func countyName(prefix, suffix string) string {
+// countyNames lists the names of two to five Han characters that end at
+// the end of prefix, followed by suffix, stopping at function words.
+func countyNames(prefix, suffix string) []string {
 	var rs []rune
-	for len(rs) < 3 && prefix != "" {
+	for len(rs) < 5 && prefix != "" {
 		r, size := utf8.DecodeLastRuneInString(prefix)
-		if !unicode.Is(unicode.Han, r) || strings.ContainsRune(notNameChars, r) {
+		// 于 starts county names (于都县), so only "关于" stops here.
+		if !unicode.Is(unicode.Han, r) || (strings.ContainsRune(notNameChars, r) && r != '于') || strings.HasSuffix(prefix, "关于") {
 			break
 		}
 		rs = append(rs, r)
 		prefix = prefix[:len(prefix)-size]
 	}
-	if len(rs) < 2 {
-		if len(rs) == 1 && prefix != "" {
-			// One character only: "县法院" after "日" – not a name.
-			return ""
+	if len(rs) == 0 || notCountyEnd[string(rs[0])+suffix] {
+		return nil
+	}
+	var out []string
+	for n := 2; n <= len(rs); n++ {
+		b := make([]rune, n)
+		for k := 0; k < n; k++ {
+			b[k] = rs[n-1-k]
 		}
-		if len(rs) < 1 {
-			return ""
+		if name := string(b) + suffix; !notCounty[name] {
+			out = append(out, name)
 		}
 	}
-	for i, j := 0, len(rs)-1; i < j; i, j = i+1, j-1 {
-		rs[i], rs[j] = rs[j], rs[i]
-	}
-	// Prefer two-character names ("大足区", "盐边县"); a third leading
-	// character is usually a preceding word ("中共盐边县" → "共" is a stop
-	// char already; "市大足区" stops at 市).
-	if len(rs) == 3 {
-		rs = rs[1:]
-	}
-	if len(rs) < 2 {
-		return ""
-	}
-	name := string(rs) + suffix
-	if notCounty[name] || notCounty[string(rs[len(rs)-1:])+suffix] {
-		return ""
-	}
-	return name
+	return out
 }
 
 func hasAnyPrefix(s string, ps ...string) bool {
