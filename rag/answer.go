@@ -145,17 +145,15 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		return a, nil
 	}
 	scope := e.scopeReports(c, q)
-	planOnly := ""
+	var allow func(text, section string) bool // nil: every sentence of the scope
 	if len(scope) == 0 && q.Year != 0 {
-		// No report covers that year; the report of the year before may
-		// set out its plans for it ("四、2021年推进法治政府建设的主要措施").
-		scope, planOnly = e.planScope(ctx, c, q)
+		scope, allow = e.otherYearScope(ctx, c, q)
 	}
 	if len(scope) == 0 {
 		a.Answer = noYearAnswer(c, q)
 		return a, nil
 	}
-	if q.Meta != "" && len(q.Towns) > 0 {
+	if q.Meta != "" && len(q.Towns) > 0 && allow == nil {
 		if ans, ok := e.metaAnswer(ctx, q, scope); ok {
 			return ans, nil
 		}
@@ -167,10 +165,10 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 	if err != nil {
 		return Answer{}, err
 	}
-	if planOnly != "" {
+	if allow != nil {
 		var kept []sentence
 		for _, s := range sents {
-			if strings.Contains(s.section, planOnly) {
+			if allow(s.text, s.section) {
 				kept = append(kept, s)
 			}
 		}
@@ -186,7 +184,7 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		return a, nil
 	}
 	if q.Kind == KindCount || q.Kind == KindRate {
-		if f, s, ok := e.bestFact(ctx, q, m, scope, sents); ok {
+		if f, s, ok := e.bestFact(ctx, q, m, scope, allow); ok {
 			return factAnswer(q, f, s), nil
 		}
 		a.Answer = notStated(q, scope)
@@ -230,27 +228,51 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 	return a, nil
 }
 
-// planScope returns the reports of the year before q.Year, of the towns
-// asked about, that have a section about q.Year (their plans for it), and
-// the year mark that names such sections.
-func (e *Engine) planScope(ctx context.Context, c *catalog, q Query) ([]ReportInfo, string) {
+// otherYearScope finds where a question about a year no report covers
+// may still be answered: a plan question reads the plans for that year in
+// the report of the year before ("四、2021年推进法治政府建设的主要措施");
+// any question reads what the report of the year after states about that
+// year ("2019年调处纠纷141宗"). allow keeps only those passages.
+func (e *Engine) otherYearScope(ctx context.Context, c *catalog, q Query) ([]ReportInfo, func(text, section string) bool) {
 	mark := strconv.Itoa(q.Year) + "年"
-	prev := q
-	prev.Year = q.Year - 1
+	if containsAny(q.Text, "计划", "安排", "打算", "措施", "下一步", "下一年", "思路", "将要", "规划") || containsAny(strings.ToLower(q.Text), "plan", "next year", "intend", "will ") {
+		prev := q
+		prev.Year = q.Year - 1
+		var out []ReportInfo
+		for _, r := range e.scopeReports(c, prev) {
+			if d, err := e.doc(ctx, r); err == nil && anyContains(d.headings, mark) {
+				out = append(out, r)
+			}
+		}
+		if len(out) > 0 {
+			return out, func(_, section string) bool { return strings.Contains(section, mark) }
+		}
+	}
+	next := q
+	next.Year = q.Year + 1
 	var out []ReportInfo
-	for _, r := range e.scopeReports(c, prev) {
+	for _, r := range e.scopeReports(c, next) {
 		d, err := e.doc(ctx, r)
 		if err != nil {
 			continue
 		}
-		for _, h := range d.headings {
-			if strings.Contains(h, mark) {
+		for _, s := range d.sentences {
+			if strings.Contains(s.text, mark) {
 				out = append(out, r)
 				break
 			}
 		}
 	}
-	return out, mark
+	return out, func(text, _ string) bool { return strings.Contains(text, mark) }
+}
+
+func anyContains(xs []string, sub string) bool {
+	for _, x := range xs {
+		if strings.Contains(x, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 var dateInText = regexp.MustCompile(`\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月`)
@@ -445,6 +467,9 @@ func scoreFact(q Query, m *matcher, f ingest.Fact, prev string) float64 {
 	if q.Metric != "" && f.Metric == q.Metric {
 		sc += 0.15 // the figure counts what the question asks for
 	}
+	if isBound(f.Approx) && !containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周") && !containsAny(strings.ToLower(q.Text), "at least", "minimum", "must", "required") {
+		sc *= 0.85 // a target ("不少于30场次") is not what was done
+	}
 	if containsAny(clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计") {
 		sc += 0.03 // a total answers "how many" before a part does
 	}
@@ -460,14 +485,31 @@ func scoreFact(q Query, m *matcher, f ingest.Fact, prev string) float64 {
 }
 
 // bestFact picks the figure that answers a numeric question.
-func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []ReportInfo, sents []sentence) (ingest.Fact, sentence, bool) {
+func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []ReportInfo, allow func(text, section string) bool) (ingest.Fact, sentence, bool) {
 	cands, err := e.scoreFacts(ctx, q, m, scope)
+	if allow != nil {
+		kept := cands[:0:0]
+		for _, c := range cands {
+			if allow(c.fact.Quote, c.fact.Section) {
+				kept = append(kept, c)
+			}
+		}
+		cands = kept
+	}
 	if err != nil || len(cands) == 0 || !confident(cands) {
 		return ingest.Fact{}, sentence{}, false
 	}
 	best := cands[0]
 	s := sentence{text: best.fact.Quote, section: best.fact.Section, report: best.rep}
 	return best.fact, s, true
+}
+
+func isBound(approx string) bool {
+	switch approx {
+	case "不少于", "至少", "不低于", "不超过", "以上":
+		return true
+	}
+	return false
 }
 
 // confident says whether the best-scoring figure answers: its score is

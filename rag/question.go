@@ -52,6 +52,9 @@ type townName struct {
 	pinyins []string // lower-case, no spaces: "yumen", "yumenzhen"
 }
 
+// ethnicRe matches the ethnic groups named in a 民族乡's name.
+var ethnicRe = regexp.MustCompile(`(?:(?:蒙古|维吾尔|土家|哈萨克|傈僳|拉祜|东乡|纳西|景颇|柯尔克孜|布依|达斡尔|仫佬|仡佬|锡伯|鄂温克|鄂伦春|赫哲|[彝藏回苗壮满侗瑶白傣黎佤畲水羌土朝])族)+$`)
+
 var (
 	yearInQ   = regexp.MustCompile(`((?:19|20)\d{2})\s*年?`)
 	unknownZh = regexp.MustCompile(`([\p{Han}]{2,4}?)(镇|乡|街道)`)
@@ -72,6 +75,10 @@ func makeTownNames(towns []string) []townName {
 				tn.short = strings.TrimSuffix(t, suf)
 				break
 			}
+		}
+		// A 民族乡 goes by its place name alone: 普坪彝族乡 → 普坪.
+		if m := ethnicRe.FindStringIndex(tn.short); m != nil && m[0] >= 6 && m[1] == len(tn.short) {
+			tn.short = tn.short[:m[0]]
 		}
 		for _, p := range pinyinForms(tn.short) {
 			tn.pinyins = append(tn.pinyins, p)

@@ -92,3 +92,15 @@ func TestPinyinForms(t *testing.T) {
 		}
 	}
 }
+
+func TestEthnicTownShortName(t *testing.T) {
+	tn := makeTownNames([]string{"普坪彝族乡", "石关乡"})
+	if tn[0].short != "普坪" {
+		t.Errorf("short name of 普坪彝族乡: got %q, want 普坪", tn[0].short)
+	}
+	for _, q := range []string{"普坪乡2023年调解了多少纠纷？", "How many disputes did Puping settle in 2023?"} {
+		if got := analyse(q, tn, DefaultGlossary()).Towns; len(got) != 1 || got[0] != "普坪彝族乡" {
+			t.Errorf("%s: got towns %v, want [普坪彝族乡]", q, got)
+		}
+	}
+}
