@@ -147,7 +147,16 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 	scope := e.scopeReports(c, q)
 	var allow func(text, section string) bool // nil: every sentence of the scope
 	if len(scope) == 0 && q.Year != 0 {
-		scope, allow = e.otherYearScope(ctx, c, q)
+		var plan bool
+		scope, allow, plan = e.otherYearScope(ctx, c, q)
+		if plan {
+			// Within the plans, "计划/打算" is said by the section itself.
+			stripped := q.Text
+			for _, w := range planWords {
+				stripped = strings.ReplaceAll(stripped, w, " ")
+			}
+			q.Groups = termGroups(stripped, q, c.towns, e.gloss)
+		}
 	}
 	if len(scope) == 0 {
 		a.Answer = noYearAnswer(c, q)
@@ -180,6 +189,10 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 	}
 	m := newMatcher(q.Groups, newIDF(sets))
 	if m.empty() {
+		if allow != nil && q.Kind == KindWhat && len(sents) > 0 {
+			// "2023年有啥打算？": the plans for that year are the answer.
+			return passageAnswer(q, sents[0].report, sents[0].section, sents), nil
+		}
 		a.Answer = notStated(q, scope)
 		return a, nil
 	}
@@ -233,9 +246,9 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 // the report of the year before ("四、2021年推进法治政府建设的主要措施");
 // any question reads what the report of the year after states about that
 // year ("2019年调处纠纷141宗"). allow keeps only those passages.
-func (e *Engine) otherYearScope(ctx context.Context, c *catalog, q Query) ([]ReportInfo, func(text, section string) bool) {
+func (e *Engine) otherYearScope(ctx context.Context, c *catalog, q Query) ([]ReportInfo, func(text, section string) bool, bool) {
 	mark := strconv.Itoa(q.Year) + "年"
-	if containsAny(q.Text, "计划", "安排", "打算", "措施", "下一步", "下一年", "思路", "将要", "规划") || containsAny(strings.ToLower(q.Text), "plan", "next year", "intend", "will ") {
+	if containsAny(q.Text, planWords...) || containsAny(strings.ToLower(q.Text), "plan", "next year", "intend", "will ") {
 		prev := q
 		prev.Year = q.Year - 1
 		var out []ReportInfo
@@ -245,7 +258,7 @@ func (e *Engine) otherYearScope(ctx context.Context, c *catalog, q Query) ([]Rep
 			}
 		}
 		if len(out) > 0 {
-			return out, func(_, section string) bool { return strings.Contains(section, mark) }
+			return out, func(_, section string) bool { return strings.Contains(section, mark) }, true
 		}
 	}
 	next := q
@@ -263,8 +276,11 @@ func (e *Engine) otherYearScope(ctx context.Context, c *catalog, q Query) ([]Rep
 			}
 		}
 	}
-	return out, func(text, _ string) bool { return strings.Contains(text, mark) }
+	return out, func(text, _ string) bool { return strings.Contains(text, mark) }, false
 }
+
+// planWords ask about what a report plans for the next year.
+var planWords = []string{"计划", "安排", "打算", "措施", "下一步", "下一年", "思路", "将要", "规划"}
 
 func anyContains(xs []string, sub string) bool {
 	for _, x := range xs {
@@ -745,13 +761,21 @@ func sectionAnswer(q Query, m *matcher, sents []sentence) (Answer, bool) {
 	if bestScore < minSectionScore {
 		return Answer{}, false
 	}
+	a := passageAnswer(q, bestRep, best.section, sents)
+	return a, a.Found
+}
+
+// passageAnswer quotes the body of a section (and its subsections) of one
+// report, up to about 600 characters.
+func passageAnswer(q Query, rep ReportInfo, section string, sents []sentence) Answer {
+	parts := strings.Split(section, " > ")
 	var body []string
 	n := 0
 	for _, s := range sents {
-		if s.report.ID != best.report || (s.section != best.section && !strings.HasPrefix(s.section, best.section+" > ")) {
+		if s.report.ID != rep.ID || (s.section != section && !strings.HasPrefix(s.section, section+" > ")) {
 			continue
 		}
-		if parts := strings.Split(best.section, " > "); strings.TrimRight(s.text, "。：:") == parts[len(parts)-1] {
+		if strings.TrimRight(s.text, "。：:") == parts[len(parts)-1] {
 			continue // the section's own heading line
 		}
 		body = append(body, s.text)
@@ -760,15 +784,12 @@ func sectionAnswer(q Query, m *matcher, sents []sentence) (Answer, bool) {
 			break
 		}
 	}
-	if len(body) == 0 {
-		return Answer{}, false
-	}
 	quote := strings.Join(body, "")
-	a := Answer{Found: true, Mode: "extractive", Citations: []Citation{citation(bestRep, best.section, quote)}}
+	a := Answer{Found: len(body) > 0, Mode: "extractive", Citations: []Citation{citation(rep, section, quote)}}
 	a.Answer = say(q.Lang,
-		fmt.Sprintf("据%s（%s）：\n%s", reportLabel(bestRep, "zh"), best.section, strings.Join(body, "\n")),
-		fmt.Sprintf("According to %s (%s):\n%s", reportLabel(bestRep, "en"), best.section, strings.Join(body, "\n")))
-	return a, true
+		fmt.Sprintf("据%s（%s）：\n%s", reportLabel(rep, "zh"), section, strings.Join(body, "\n")),
+		fmt.Sprintf("According to %s (%s):\n%s", reportLabel(rep, "en"), section, strings.Join(body, "\n")))
+	return a
 }
 
 // HeadingOnly reports whether a sentence is just an outline heading.

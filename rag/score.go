@@ -49,6 +49,7 @@ var synonyms = [][]string{
 	{"每年", "年度", "全年"},
 	{"至少", "不少于", "不低于"},
 	{"问题", "不足", "短板"},
+	{"打算", "计划", "安排", "思路", "措施"},
 	{"矛盾纠纷", "纠纷", "矛盾"},
 	{"排查", "摸排"},
 	{"聘用", "聘请", "聘任", "选聘"},
@@ -112,7 +113,7 @@ func newMatcher(groups []TermGroup, idf *idfTable) *matcher {
 	for _, g := range groups {
 		var sg scoredGroup
 		for i, f := range expandForms(g.Forms) {
-			toks := Tokens(f)
+			toks := dropJunctions(Tokens(f), idf)
 			if len(toks) == 0 {
 				continue
 			}
@@ -134,6 +135,26 @@ func newMatcher(groups []TermGroup, idf *idfTable) *matcher {
 		m.groups = append(m.groups, sg)
 	}
 	return m
+}
+
+// dropJunctions removes from a run of bigrams each one that no text in
+// scope holds while both its neighbours are held: it straddles two words
+// ("推进工作存在" → 作存), an artefact of reading a question without a
+// dictionary. Two absent bigrams in a row are a real unknown word (复议)
+// and stay, so the question still fails to match texts without it.
+func dropJunctions(toks []string, idf *idfTable) []string {
+	if len(toks) < 3 {
+		return toks
+	}
+	held := func(i int) bool { return idf.df[toks[i]] > 0 }
+	out := toks[:0:0]
+	for i, t := range toks {
+		if i > 0 && i < len(toks)-1 && !held(i) && held(i-1) && held(i+1) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 func (m *matcher) empty() bool { return len(m.groups) == 0 }
