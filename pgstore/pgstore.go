@@ -460,6 +460,9 @@ func (s *Store) Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, err
 	var q query
 	q.WriteString(`SELECT r.source, r.town, r.year, f.section, f.subject, f.metric, f.value, f.unit, f.approx, f.quote
 		FROM facts f JOIN reports r ON r.id = f.report_id WHERE true`)
+	if f.Source != "" {
+		q.WriteString(` AND r.source = ` + q.arg(f.Source))
+	}
 	if f.Town != "" {
 		q.WriteString(` AND starts_with(lower(r.town), lower(` + q.arg(f.Town) + `))`)
 	}

@@ -69,7 +69,10 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 		return a, nil
 	}
 	a.Found = true
-	for _, c := range picked {
+	for i, c := range picked {
+		if i == 50 {
+			break // the answer names the rest; fifty quotes are plenty
+		}
 		a.Citations = append(a.Citations, citation(c.rep, c.fact.Section, c.fact.Quote))
 	}
 	sorted := append([]factCandidate(nil), picked...)
@@ -81,7 +84,12 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 		return sorted[i].fact.Value < sorted[j].fact.Value
 	})
 	var lines []string
-	for _, c := range sorted {
+	const maxLines = 30
+	for i, c := range sorted {
+		if i == maxLines {
+			lines = append(lines, say(q.Lang, fmt.Sprintf("……另有%d份报告", len(sorted)-maxLines), fmt.Sprintf("… and %d more reports", len(sorted)-maxLines)))
+			break
+		}
 		lines = append(lines, say(q.Lang,
 			fmt.Sprintf("%s：%s%s（“%s”，%s）", reportLabel(c.rep, "zh"), strings.TrimSpace(c.fact.Subject), formatValue(c.fact), c.fact.Quote, c.rep.Source),
 			fmt.Sprintf("%s: %s (%s; “%s”, %s)", reportLabel(c.rep, "en"), formatValue(c.fact), englishSubject(c.fact), c.fact.Quote, c.rep.Source)))
@@ -125,7 +133,11 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 	body := head + "\n" + strings.Join(lines, "\n")
 	if len(missing) > 0 {
 		var names []string
-		for _, r := range missing {
+		for i, r := range missing {
+			if i == 20 {
+				names = append(names, say(q.Lang, fmt.Sprintf("等%d份", len(missing)), fmt.Sprintf("and %d more", len(missing)-20)))
+				break
+			}
 			names = append(names, reportLabel(r, q.Lang))
 		}
 		body += "\n" + say(q.Lang, "未提及此项数字："+strings.Join(names, "、"), "No figure stated in: "+strings.Join(names, "; "))

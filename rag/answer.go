@@ -34,6 +34,7 @@ type sentence struct {
 
 // reportDoc is a report's sentences, built from its chunks once.
 type reportDoc struct {
+	facts     []docFact // the report's stated figures, with their grams
 	sentences []sentence
 	headings  []string          // distinct section paths in order
 	prev      map[string]string // sentence → the sentence before it in its section
@@ -75,8 +76,24 @@ func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
 			d.sentences = append(d.sentences, sentence{text: s, section: h.Section, report: ri, grams: gramsOf(s)})
 		}
 	}
+	facts, err := e.store.Facts(ctx, FactFilter{Source: ri.Source})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range facts {
+		df := docFact{Fact: f, clause: f.Subject}
+		if at := strings.Index(f.Quote, f.Subject); at >= 0 {
+			df.clause = clauseAround(f.Quote, at+len(f.Subject)/2)
+		}
+		df.local = gramsOf(f.Subject + " " + df.clause)
+		df.quote = gramsOf(f.Quote)
+		if p := d.prev[f.Quote]; p != "" {
+			df.context = gramsOf(p + f.Quote)
+		}
+		d.facts = append(d.facts, df)
+	}
 	e.cacheMu.Lock()
-	if len(e.docs) > 2048 {
+	if len(e.docs) > 8192 {
 		for k := range e.docs {
 			delete(e.docs, k)
 			break
@@ -85,6 +102,13 @@ func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
 	e.docs[ri.ID] = d
 	e.cacheMu.Unlock()
 	return d, nil
+}
+
+// docFact is a stated figure with the gram sets scoring reads.
+type docFact struct {
+	ingest.Fact
+	local, quote, context gramSet // its clause, its sentence, with the sentences before
+	clause                string
 }
 
 // Ask answers a question from the stored reports.
@@ -197,7 +221,12 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		return a, nil
 	}
 	if q.Kind == KindCount || q.Kind == KindRate {
-		if f, s, ok := e.bestFact(ctx, q, m, scope, allow); ok {
+		factScope := scope
+		if len(scope) > maxScopeReports {
+			// Too many reports to read every figure: those retrieval found.
+			factScope = reportsOf(sents)
+		}
+		if f, s, ok := e.bestFact(ctx, q, m, factScope, allow); ok {
 			return factAnswer(q, f, s), nil
 		}
 		a.Answer = notStated(q, scope)
@@ -358,6 +387,19 @@ func (e *Engine) candidates(ctx context.Context, q Query, scope []ReportInfo) ([
 	return out, nil
 }
 
+// reportsOf lists the distinct reports of sentences, in order.
+func reportsOf(sents []sentence) []ReportInfo {
+	seen := map[string]bool{}
+	var out []ReportInfo
+	for _, s := range sents {
+		if !seen[s.report.ID] {
+			seen[s.report.ID] = true
+			out = append(out, s.report)
+		}
+	}
+	return out
+}
+
 // searchText is the Chinese text a question is searched with: its own
 // Han text plus the glossary's forms of its English terms.
 func searchText(q Query) string {
@@ -446,19 +488,12 @@ type factCandidate struct {
 func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []ReportInfo) ([]factCandidate, error) {
 	var out []factCandidate
 	for _, r := range scope {
-		facts, err := e.store.Facts(ctx, FactFilter{Town: r.Town, Year: r.Year})
-		if err != nil {
-			return nil, err
-		}
 		d, err := e.doc(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range facts {
-			if f.Source != r.Source {
-				continue
-			}
-			out = append(out, factCandidate{fact: f, rep: r, score: scoreFact(q, m, f, d.prev[f.Quote])})
+		for i := range d.facts {
+			out = append(out, factCandidate{fact: d.facts[i].Fact, rep: r, score: scoreFact(q, m, &d.facts[i])})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
@@ -466,18 +501,13 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 }
 
 // scoreFact scores a stated figure against a question: mostly by what its
-// own clause says it counts, then by its sentence, then by the sentence
-// before (which often names the campaign the figure belongs to).
-func scoreFact(q Query, m *matcher, f ingest.Fact, prev string) float64 {
-	at := strings.Index(f.Quote, f.Subject)
-	clause := f.Subject
-	if at >= 0 {
-		clause = clauseAround(f.Quote, at+len(f.Subject)/2)
-	}
-	local := m.cover(gramsOf(f.Subject + " " + clause))
-	whole := m.cover(gramsOf(f.Quote))
-	if prev != "" {
-		whole = max(whole, 0.9*m.cover(gramsOf(prev+f.Quote)))
+// own clause says it counts, then by its sentence, then by the sentences
+// before (which often name the campaign the figure belongs to).
+func scoreFact(q Query, m *matcher, f *docFact) float64 {
+	local := m.cover(f.local)
+	whole := m.cover(f.quote)
+	if f.context != nil {
+		whole = max(whole, 0.9*m.cover(f.context))
 	}
 	sc := 0.6*local + 0.4*whole
 	if q.Metric != "" && f.Metric == q.Metric {
@@ -486,7 +516,7 @@ func scoreFact(q Query, m *matcher, f ingest.Fact, prev string) float64 {
 	if isBound(f.Approx) && !containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周") && !containsAny(strings.ToLower(q.Text), "at least", "minimum", "must", "required") {
 		sc *= 0.85 // a target ("不少于30场次") is not what was done
 	}
-	if containsAny(clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计") {
+	if containsAny(f.clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计") {
 		sc += 0.03 // a total answers "how many" before a part does
 	}
 	switch {

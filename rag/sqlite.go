@@ -76,7 +76,8 @@ type SQLite struct {
 
 	mu     sync.Mutex // guards the fields below and index updates
 	vdb    *chromem.DB
-	byTown map[string]*chromem.Collection
+	byTown map[string]*chromem.Collection // a town filter scans only that town's chunks
+	all    *chromem.Collection            // every chunk, for questions that name no town
 	loaded map[string]loadedReport // report id → what the index holds
 	verMu  sync.Mutex
 }
@@ -335,6 +336,10 @@ func (s *SQLite) Facts(ctx context.Context, f FactFilter) ([]ingest.Fact, error)
 	q := `SELECT r.source, r.town, r.year, f.section, f.subject, f.metric, f.value, f.unit, f.approx, f.quote
 		FROM facts f JOIN reports r ON r.id = f.report_id WHERE 1=1`
 	var args []any
+	if f.Source != "" {
+		q += ` AND r.source = ?`
+		args = append(args, f.Source)
+	}
 	if f.Town != "" {
 		q += ` AND (r.town = ? OR r.town LIKE ?)`
 		args = append(args, f.Town, f.Town+"%")
@@ -488,10 +493,8 @@ func (s *SQLite) Vector(ctx context.Context, v []float32, sc Scope, k int) ([]Hi
 				cols = append(cols, c)
 			}
 		}
-	} else {
-		for _, c := range s.byTown {
-			cols = append(cols, c)
-		}
+	} else if s.all != nil {
+		cols = append(cols, s.all)
 	}
 	s.mu.Unlock()
 	var where map[string]string
@@ -567,8 +570,11 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 		if _, ok := stored[id]; ok {
 			continue
 		}
-		if c := s.byTown[lr.town]; c != nil {
+		if c := s.byTown[lr.town]; c != nil && len(lr.ids) > 0 {
 			if err := c.Delete(ctx, nil, nil, lr.ids...); err != nil {
+				return fmt.Errorf("refresh index: %w", err)
+			}
+			if err := s.all.Delete(ctx, nil, nil, lr.ids...); err != nil {
 				return fmt.Errorf("refresh index: %w", err)
 			}
 		}
@@ -616,7 +622,12 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 			return err
 		}
 		sid := strconv.FormatInt(id, 10)
-		if err := c.AddDocument(ctx, chromem.Document{ID: sid, Embedding: vec, Metadata: map[string]string{"year": strconv.Itoa(year)}}); err != nil {
+		doc := chromem.Document{ID: sid, Embedding: vec, Metadata: map[string]string{"year": strconv.Itoa(year)}}
+		if err := c.AddDocument(ctx, doc); err != nil {
+			return fmt.Errorf("refresh index: %w", err)
+		}
+		// The all-chunks collection shares the vector and metadata.
+		if err := s.all.AddDocument(ctx, doc); err != nil {
 			return fmt.Errorf("refresh index: %w", err)
 		}
 		lr := added[rid]
@@ -633,12 +644,20 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 	return nil
 }
 
+func noEmbed(context.Context, string) ([]float32, error) {
+	return nil, errors.New("the vector index embeds nothing: vectors come from the store")
+}
+
 func (s *SQLite) collection(town string) (*chromem.Collection, error) {
 	if c := s.byTown[town]; c != nil {
 		return c, nil
 	}
-	noEmbed := func(context.Context, string) ([]float32, error) {
-		return nil, errors.New("the vector index embeds nothing: vectors come from the store")
+	if s.all == nil {
+		all, err := s.vdb.CreateCollection("all", nil, noEmbed)
+		if err != nil {
+			return nil, fmt.Errorf("create index: %w", err)
+		}
+		s.all = all
 	}
 	c, err := s.vdb.CreateCollection("town:"+town, nil, noEmbed)
 	if err != nil {

@@ -44,6 +44,7 @@ type ReportInfo struct {
 
 // FactFilter selects facts; zero fields match everything.
 type FactFilter struct {
+	Source string // exact report file name
 	Town   string
 	Year   int
 	Metric string
