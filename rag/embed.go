@@ -3,9 +3,9 @@ package rag
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"unicode"
+	"unicode/utf8"
 )
 
 // EmbedFunc turns a text into a vector. Real embedders (Ollama, any
@@ -33,7 +33,7 @@ func HashEmbedder(dim int) Embedder {
 		dim = DefaultDim
 	}
 	return Embedder{
-		Name: fmt.Sprintf("hash-ngram-v1-%d", dim),
+		Name: fmt.Sprintf("hash-ngram-v2-%d", dim),
 		Dim:  dim,
 		Embed: func(_ context.Context, text string) ([]float32, error) {
 			return hashEmbed(text, dim), nil
@@ -43,33 +43,45 @@ func HashEmbedder(dim int) Embedder {
 
 func hashEmbed(text string, dim int) []float32 {
 	v := make([]float32, dim)
-	add := func(feature string, w float32) {
-		h := fnv.New64a()
-		h.Write([]byte(feature))
-		x := h.Sum64()
-		idx := int(x % uint64(dim))
-		if x&(1<<63) != 0 {
+	add := func(prefix byte, feature string, w float32) {
+		// FNV-1a, inline: no allocation per feature.
+		h := uint64(14695981039346656037)
+		if prefix != 0 {
+			h ^= uint64(prefix)
+			h *= 1099511628211
+		}
+		for i := 0; i < len(feature); i++ {
+			h ^= uint64(feature[i])
+			h *= 1099511628211
+		}
+		if h&(1<<63) != 0 {
 			w = -w
 		}
-		v[idx] += w
+		v[h%uint64(dim)] += w
 	}
-	rs := []rune(text)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
+	// Han n-grams, as substrings of text: the byte offsets of the last
+	// three Han characters of the current run.
+	var starts [3]int
+	run := 0
+	for i, r := range text {
 		if !unicode.Is(unicode.Han, r) {
+			run = 0
 			continue
 		}
-		add(string(r), 0.3)
-		if i+1 < len(rs) && unicode.Is(unicode.Han, rs[i+1]) {
-			add(string(rs[i:i+2]), 1)
-			if i+2 < len(rs) && unicode.Is(unicode.Han, rs[i+2]) {
-				add(string(rs[i:i+3]), 0.5)
-			}
+		end := i + utf8.RuneLen(r)
+		starts[0], starts[1], starts[2] = starts[1], starts[2], i
+		run++
+		add(0, text[i:end], 0.3)
+		if run >= 2 {
+			add(0, text[starts[1]:end], 1)
+		}
+		if run >= 3 {
+			add(0, text[starts[0]:end], 0.5)
 		}
 	}
 	for _, t := range Tokens(text) {
-		if r := []rune(t); len(r) > 0 && !unicode.Is(unicode.Han, r[0]) {
-			add("w:"+t, 1)
+		if r, _ := utf8.DecodeRuneInString(t); !unicode.Is(unicode.Han, r) {
+			add('w', t, 1)
 		}
 	}
 	var norm float64

@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS facts (
 );
 CREATE INDEX IF NOT EXISTS facts_report ON facts(report_id);
 CREATE INDEX IF NOT EXISTS facts_metric ON facts(metric);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(tokens, town UNINDEXED, year UNINDEXED);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(tokens, town UNINDEXED, year UNINDEXED, tokenize = 'unicode61 remove_diacritics 0');
 `
 
 // SQLite is the embedded Store: a SQLite database (the source of truth)
@@ -73,6 +73,11 @@ type SQLite struct {
 	ver  *sql.Conn // a connection of its own: PRAGMA data_version is per connection
 	emb  Embedder
 	path string
+
+	// writeMu lets one writer of this process at a time reach SQLite, so
+	// concurrent ingests queue here instead of sleeping in SQLite's busy
+	// handler; other processes still meet the busy timeout.
+	writeMu sync.Mutex
 
 	mu     sync.Mutex // guards the fields below and index updates
 	vdb    *chromem.DB
@@ -196,6 +201,8 @@ func (s *SQLite) Has(ctx context.Context, id string) (string, bool, error) {
 // Put stores a report, its chunks and facts in one transaction.
 func (s *SQLite) Put(ctx context.Context, rep ingest.Report, chunks []StoredChunk, facts []ingest.Fact) (IngestStatus, error) {
 	var status IngestStatus
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	err := retryBusy(ctx, func() error {
 		var err error
 		status, err = s.put(ctx, rep, chunks, facts)
