@@ -232,6 +232,9 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		a.Answer = notStated(q, scope)
 		return a, nil
 	}
+	if q.Kind == KindWhat && q.Aggregate == "list" {
+		return listAnswer(q, m, sents, scope), nil
+	}
 	if q.Kind == KindWhat {
 		if ans, ok := sectionAnswer(q, m, sents); ok {
 			return ans, nil
@@ -819,6 +822,47 @@ func passageAnswer(q Query, rep ReportInfo, section string, sents []sentence) An
 	a.Answer = say(q.Lang,
 		fmt.Sprintf("据%s（%s）：\n%s", reportLabel(rep, "zh"), section, strings.Join(body, "\n")),
 		fmt.Sprintf("According to %s (%s):\n%s", reportLabel(rep, "en"), section, strings.Join(body, "\n")))
+	return a
+}
+
+// listAnswer answers "哪些镇开展了宪法宣传周活动": every report in scope
+// with a sentence that says so, each quoted.
+func listAnswer(q Query, m *matcher, sents []sentence, scope []ReportInfo) Answer {
+	best := map[string]int{}
+	score := map[string]float64{}
+	var order []string
+	for i, s := range sents {
+		sc := m.cover(s.grams)
+		if sc < minSentenceScore {
+			continue
+		}
+		id := s.report.ID
+		if _, ok := best[id]; !ok {
+			order = append(order, id)
+		}
+		if sc > score[id] {
+			best[id], score[id] = i, sc
+		}
+	}
+	a := Answer{Mode: "extractive", Citations: []Citation{}}
+	if len(order) == 0 {
+		a.Answer = notStated(q, scope)
+		return a
+	}
+	a.Found = true
+	var lines []string
+	for i, id := range order {
+		s := sents[best[id]]
+		if i == 30 {
+			lines = append(lines, say(q.Lang, fmt.Sprintf("……另有%d份报告", len(order)-30), fmt.Sprintf("… and %d more reports", len(order)-30)))
+			break
+		}
+		a.Citations = append(a.Citations, citation(s.report, s.section, s.text))
+		lines = append(lines, say(q.Lang,
+			fmt.Sprintf("%s：“%s”（%s）", reportLabel(s.report, "zh"), s.text, s.report.Source),
+			fmt.Sprintf("%s: “%s” (%s)", reportLabel(s.report, "en"), s.text, s.report.Source)))
+	}
+	a.Answer = say(q.Lang, fmt.Sprintf("%d份报告提到：\n", len(order)), fmt.Sprintf("%d reports say so:\n", len(order))) + strings.Join(lines, "\n")
 	return a
 }
 

@@ -197,7 +197,7 @@ func analyse(text string, towns []townName, g *Glossary) Query {
 	}
 	q.Kind, q.Units = kindOf(text, lower, q.Lang)
 	q.Aggregate = aggregateOf(text, lower, len(q.Towns))
-	if q.Aggregate != "" && q.Kind != KindCount && q.Kind != KindRate {
+	if q.Aggregate != "" && q.Kind != KindCount && q.Kind != KindRate && (q.Aggregate != "list" || containsAny(text, "数量", "数字", "多少", "几") || containsAny(lower, "number", "figure", "how many", "how much")) {
 		q.Kind = KindCount
 	}
 	q.Meta = metaOf(text, lower)
