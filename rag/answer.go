@@ -155,6 +155,9 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		return Answer{}, err
 	}
 	text := resolveFollowUp(question.Text, question.History, c.towns, e.gloss)
+	if parts := splitQuestion(text); len(parts) > 1 {
+		return e.multiAnswer(ctx, parts, c)
+	}
 	q := analyse(text, c.towns, e.gloss)
 	a := Answer{Mode: "extractive", Citations: []Citation{}}
 
@@ -321,6 +324,51 @@ func anyContains(xs []string, sub string) bool {
 		}
 	}
 	return false
+}
+
+// splitQuestion splits a question that asks for two figures ("立案查处了
+// 多少件违法案件，罚没了多少钱？") into its parts; the later parts inherit
+// the place and time of the first through follow-up resolution.
+func splitQuestion(text string) []string {
+	if strings.Count(text, "多少")+strings.Count(text, "几") < 2 {
+		return nil
+	}
+	var parts []string
+	for _, p := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune("，,；;", r) }) {
+		if strings.TrimSpace(p) != "" {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) < 2 {
+		return nil
+	}
+	for _, p := range parts {
+		if !containsAny(p, "多少", "几") {
+			return nil
+		}
+	}
+	return parts
+}
+
+// multiAnswer answers each part of a split question and joins the answers.
+func (e *Engine) multiAnswer(ctx context.Context, parts []string, c *catalog) (Answer, error) {
+	out := Answer{Mode: "extractive", Citations: []Citation{}}
+	var texts []string
+	for i, p := range parts {
+		var hist []Turn
+		if i > 0 {
+			hist = []Turn{{Role: "user", Content: parts[0]}}
+		}
+		a, err := e.extractive(ctx, Question{Text: p, History: hist})
+		if err != nil {
+			return out, err
+		}
+		out.Found = out.Found || a.Found
+		out.Citations = append(out.Citations, a.Citations...)
+		texts = append(texts, a.Answer)
+	}
+	out.Answer = strings.Join(texts, "\n\n")
+	return out, nil
 }
 
 var dateInText = regexp.MustCompile(`\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月`)
@@ -586,6 +634,10 @@ func formatValue(f ingest.Fact) string {
 	v := strconv.FormatFloat(f.Value, 'f', -1, 64)
 	if f.Value == math.Trunc(f.Value) && math.Abs(f.Value) < 1e15 {
 		v = strconv.FormatInt(int64(f.Value), 10)
+	}
+	if f.Unit == "元" && f.Value >= 10000 {
+		// Reports state large sums in 万元: say it their way too.
+		return formatValue(ingest.Fact{Value: f.Value / 10000, Unit: "万元", Approx: f.Approx}) + "（" + v + "元）"
 	}
 	switch f.Approx {
 	case "":
