@@ -83,7 +83,7 @@ type SQLite struct {
 	vdb    *chromem.DB
 	byTown map[string]*chromem.Collection // a town filter scans only that town's chunks
 	all    *chromem.Collection            // every chunk, for questions that name no town
-	loaded map[string]loadedReport // report id → what the index holds
+	loaded map[string]loadedReport        // report id → what the index holds
 	verMu  sync.Mutex
 }
 
