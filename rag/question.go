@@ -286,6 +286,9 @@ func kindOf(text, lower, lang string) (string, []string) {
 	if units != nil {
 		return KindCount, units
 	}
+	if t := strings.TrimRight(text, "？?。 "); containsAny(t, "数量", "总数", "人数", "次数", "件数", "场次数") || strings.HasSuffix(t, "数") {
+		return KindCount, nil // "12345工单数": a figure, though no 多少
+	}
 	return KindWhat, nil
 }
 
@@ -319,8 +322,8 @@ func unitsAsked(text, lower string) []string {
 		words []string
 		units []string
 	}{
-		{[]string{"yuan", "rmb", "fine", "fines", "how much money", "amount"}, []string{"元", "万元"}},
 		{[]string{"hour"}, []string{"小时"}},
+		{[]string{"yuan", "rmb", "fine", "fines", "how much money", "amount", "spend", "spent", "cost", "expenditure", "budget", "funding"}, []string{"元", "万元"}},
 		{[]string{"people", "persons", "person", "mediators", "advisers", "advisors", "lawyers", "staff", "employees", "officials", "cadres", "members", "holders", "participants", "attendees"}, []string{"人", "名", "位", "人次"}},
 		{[]string{"times", "sessions", "lectures", "meetings", "trainings", "events", "activities", "courses", "classes"}, []string{"次", "场", "期", "场次", "回"}},
 		{[]string{"cases", "disputes", "petitions", "conflicts", "calls", "violations", "complaints", "letters", "matters"}, []string{"件", "起", "宗", "件次", "批次"}},
@@ -479,7 +482,7 @@ var howManyRe = regexp.MustCompile(`(是多少|有多少|多少|几)(件次|人�
 
 // genericForms are glossary forms too common in these reports to tell
 // anything apart ("town" → 乡镇).
-var genericForms = map[string]bool{"乡镇": true, "街道": true, "报告": true, "工作": true, "政府": true}
+var genericForms = map[string]bool{"乡镇": true, "街道": true, "街道办事处": true, "办事处": true, "报告": true, "工作": true, "政府": true, "人民政府": true, "镇政府": true}
 
 func stripTowns(text string, towns []townName) string {
 	for _, tn := range towns {
