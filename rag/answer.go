@@ -166,6 +166,16 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		return a, nil
 	}
 	if q.UnknownTown != "" {
+		// A report whose unit was not detected may still name the place in
+		// its title: answer from those reports rather than refuse.
+		if byTitle := reportsTitled(c, q.UnknownTown); len(byTitle) > 0 {
+			for _, r := range byTitle {
+				q.ReportIDs = append(q.ReportIDs, r.ID)
+			}
+			q.UnknownTown = ""
+		}
+	}
+	if q.UnknownTown != "" {
 		a.Answer = say(q.Lang,
 			fmt.Sprintf("报告库中没有%s的报告。现有报告：%s。", q.UnknownTown, listTowns(c, "zh")),
 			fmt.Sprintf("There is no report on %s. Reports available: %s.", q.UnknownTown, listTowns(c, "en")))
@@ -377,12 +387,34 @@ func hasPersonHint(s string) bool {
 	return containsAny(s, "同志", "组长", "书记", "镇长", "乡长", "主任", "担任", "负责")
 }
 
+// reportsTitled returns the reports whose title names place (or place
+// without its 镇/乡/街道 suffix).
+func reportsTitled(c *catalog, place string) []ReportInfo {
+	short := place
+	for _, suf := range []string{"街道办事处", "街道", "镇", "乡"} {
+		if strings.HasSuffix(place, suf) && len([]rune(place)) > len([]rune(suf))+1 {
+			short = strings.TrimSuffix(place, suf)
+			break
+		}
+	}
+	var out []ReportInfo
+	for _, r := range c.reports {
+		if strings.Contains(r.Title, place) || (len([]rune(short)) >= 2 && strings.Contains(r.Title, short)) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // scopeReports returns the reports a question is about: those of the
 // towns it names (all towns when it names none), of the year it names.
 func (e *Engine) scopeReports(c *catalog, q Query) []ReportInfo {
 	var out []ReportInfo
 	for _, r := range c.reports {
-		if len(q.Towns) > 0 && !contains(q.Towns, r.Town) {
+		if len(q.ReportIDs) > 0 && !contains(q.ReportIDs, r.ID) {
+			continue
+		}
+		if len(q.ReportIDs) == 0 && len(q.Towns) > 0 && !contains(q.Towns, r.Town) {
 			continue
 		}
 		if q.Year != 0 && r.Year != q.Year {

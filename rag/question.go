@@ -29,6 +29,7 @@ type Query struct {
 	Lang        string   // "zh" or "en"
 	Towns       []string // stored towns the question names
 	UnknownTown string   // a place the question names that no stored report is about
+	ReportIDs   []string // when set, the reports in scope (a place found only in titles)
 	Year        int
 	Kind        string
 	Units       []string // acceptable units for the figure asked for; nil = any
