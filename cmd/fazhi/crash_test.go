@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -17,23 +16,6 @@ import (
 	"fazhi/ingest"
 	"fazhi/rag"
 )
-
-// buildBinary builds the fazhi command into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("go tool not on PATH: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "fazhi")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // lookAlikeReports writes n distinct reports modelled on seed 000 into
 // dir: each names its own town (two Han characters from a pool, then 镇)
