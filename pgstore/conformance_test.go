@@ -437,12 +437,12 @@ func TestEmbedderMismatch(t *testing.T) {
 			s, err = be.open(ctx, loc, rag.HashEmbedder(32))
 			if err == nil {
 				s.Close()
-				t.Fatal("opened a store made with hash-ngram-v1-64 using hash-ngram-v1-32")
+				t.Fatalf("opened a store made with %s using %s", rag.HashEmbedder(64).Name, rag.HashEmbedder(32).Name)
 			}
 			if !errors.Is(err, rag.ErrEmbedderMismatch) {
 				t.Errorf("got %v, want an error wrapping rag.ErrEmbedderMismatch", err)
 			}
-			for _, want := range []string{"hash-ngram-v1-64", "hash-ngram-v1-32", "--embedder"} {
+			for _, want := range []string{rag.HashEmbedder(64).Name, rag.HashEmbedder(32).Name, "--embedder"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not mention %q", err, want)
 				}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"sync/atomic"
@@ -23,9 +24,9 @@ import (
 var evalSets = []string{"seed-qa.jsonl", "fazhi-qa.jsonl"}
 
 // copiesPerReport is how many changed copies of each seed report the
-// second run stores: more than the answerer reads whole (12) with the
-// original, so that retrieval decides.
-const copiesPerReport = 12
+// second run stores: more than the answerer reads whole for a question
+// that names its town (60) with the original, so that retrieval decides.
+const copiesPerReport = 60
 
 // copied are the seed reports copied: two towns, to keep the test quick.
 var copied = map[string]bool{"000_cd4b96a87fea5f69.txt": true, "003_77ad51e2d2cfaeb9.txt": true}
@@ -177,6 +178,11 @@ func TestEvalMatchesSQLite(t *testing.T) {
 						if err != nil {
 							t.Fatalf("PostgreSQL engine: %q: %v", q, err)
 						}
+						if tc.retrieval {
+							// Copies tie; which one is cited, and named in the
+							// answer, is a toss-up in either store.
+							got.Answer, want.Answer = sourceName.ReplaceAllString(got.Answer, "<source>"), sourceName.ReplaceAllString(want.Answer, "<source>")
+						}
 						if got.Found != want.Found || got.Answer != want.Answer {
 							t.Errorf("%q:\n PostgreSQL found=%v %q\n     SQLite found=%v %q", q, got.Found, got.Answer, want.Found, want.Answer)
 							continue
@@ -205,6 +211,9 @@ func TestEvalMatchesSQLite(t *testing.T) {
 
 // withoutSources drops the file names from citations: the rest says
 // what was quoted from which town's report of which year.
+// sourceName matches the file names of the seed reports and their copies.
+var sourceName = regexp.MustCompile(`(?:copy\d+_)?\d{3}_[0-9a-f]{16}\.txt`)
+
 func withoutSources(cs []rag.Citation) []rag.Citation {
 	out := make([]rag.Citation, len(cs))
 	for i, c := range cs {

@@ -22,6 +22,7 @@ const (
 	minSentenceScore  = 0.55
 	minSectionScore   = 0.6
 	maxScopeReports   = 12 // beyond this many reports in scope, retrieval narrows the sentences
+	maxTownReports    = 60 // … unless the question names its towns: their reports are read whole
 )
 
 // sentence is one sentence of a stored report.
@@ -235,7 +236,7 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 	}
 	if q.Kind == KindCount || q.Kind == KindRate {
 		factScope := scope
-		if len(scope) > maxScopeReports {
+		if !readWhole(q, scope) {
 			// Too many reports to read every figure: those retrieval found.
 			factScope = reportsOf(sents)
 		}
@@ -438,7 +439,7 @@ func contains(xs []string, x string) bool {
 // reports in scope when they are few, else those of the chunks that
 // hybrid retrieval finds in scope.
 func (e *Engine) candidates(ctx context.Context, q Query, scope []ReportInfo) ([]sentence, error) {
-	if len(scope) <= maxScopeReports {
+	if readWhole(q, scope) {
 		var out []sentence
 		for _, r := range scope {
 			d, err := e.doc(ctx, r)
@@ -468,6 +469,12 @@ func (e *Engine) candidates(ctx context.Context, q Query, scope []ReportInfo) ([
 		}
 	}
 	return out, nil
+}
+
+// readWhole says whether every sentence of the reports in scope is read,
+// rather than those of the chunks retrieval finds.
+func readWhole(q Query, scope []ReportInfo) bool {
+	return len(scope) <= maxScopeReports || ((len(q.Towns) > 0 || len(q.ReportIDs) > 0) && len(scope) <= maxTownReports)
 }
 
 // reportsOf lists the distinct reports of sentences, in order.
