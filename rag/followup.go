@@ -112,7 +112,36 @@ func replaceTowns(text string, old, repl []string, towns []townName) string {
 		}
 	}
 	if !done {
+		// The earlier question may have named the town in pinyin: "Yumen".
+		if out, ok := replacePinyin(text, old, joined, towns); ok {
+			return out
+		}
 		text = joined + text
 	}
 	return text
+}
+
+// replacePinyin replaces the first run of one to three Latin words that
+// spells one of the old towns in pinyin by repl.
+func replacePinyin(text string, old []string, repl string, towns []townName) (string, bool) {
+	words := latinWord.FindAllStringIndex(text, -1)
+	for i := range words {
+		for n := 3; n >= 1; n-- {
+			if i+n > len(words) {
+				continue
+			}
+			var b strings.Builder
+			for _, w := range words[i : i+n] {
+				b.WriteString(strings.ToLower(trimPossessive(text[w[0]:w[1]])))
+			}
+			for _, tn := range towns {
+				if !contains(old, tn.full) || !contains(tn.pinyins, b.String()) {
+					continue
+				}
+				start, end := words[i][0], words[i+n-1][1]
+				return text[:start] + repl + text[end:], true
+			}
+		}
+	}
+	return text, false
 }

@@ -104,3 +104,13 @@ func TestEthnicTownShortName(t *testing.T) {
 		}
 	}
 }
+
+func TestFollowUpAfterEnglishQuestion(t *testing.T) {
+	towns := makeTownNames([]string{"渔门镇", "城关镇"})
+	hist := []Turn{{Role: "user", Content: "How many disputes did Yumen mediate in 2020?"}}
+	got := resolveFollowUp("那城关镇呢？", hist, towns, DefaultGlossary())
+	q := analyse(got, towns, DefaultGlossary())
+	if len(q.Towns) != 1 || q.Towns[0] != "城关镇" || q.Year != 2020 {
+		t.Errorf("resolved %q: towns %v year %d, want [城关镇] 2020", got, q.Towns, q.Year)
+	}
+}
