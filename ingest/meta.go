@@ -171,20 +171,28 @@ func unitNames(text, suffix string) []string {
 	return order
 }
 
-// growNames returns the names ending at the end of prefix plus suffix, of
-// two to five Han characters before the suffix, stopping at characters
-// that cannot be part of a name.
+// growNames returns the town names ending at the end of prefix plus
+// suffix ("渔门镇", "视渔门镇" for "重视渔门镇").
 func growNames(prefix, suffix string) []string {
+	return placeNames(prefix, suffix, commonUnitWords, commonUnitWords)
+}
+
+// placeNames returns the names of two to five Han characters that end at
+// the end of prefix, followed by suffix, growing leftwards until a
+// character that cannot be part of a name. A run whose last character and
+// suffix form a word in badEnd ("社区") gives none; a name in bad is left out.
+func placeNames(prefix, suffix string, badEnd, bad map[string]bool) []string {
 	var rs []rune
 	for len(rs) < 5 && prefix != "" {
 		r, size := utf8.DecodeLastRuneInString(prefix)
-		if !unicode.Is(unicode.Han, r) || strings.ContainsRune(notNameChars, r) {
+		// 于 starts names (于都县, 于家镇), so only "关于" stops here.
+		if !unicode.Is(unicode.Han, r) || (strings.ContainsRune(notNameChars, r) && r != '于') || strings.HasSuffix(prefix, "关于") {
 			break
 		}
 		rs = append(rs, r)
 		prefix = prefix[:len(prefix)-size]
 	}
-	if len(rs) == 0 || commonUnitWords[string(rs[0])+suffix] {
+	if len(rs) == 0 || badEnd[string(rs[0])+suffix] {
 		return nil
 	}
 	var out []string
@@ -193,8 +201,7 @@ func growNames(prefix, suffix string) []string {
 		for k := 0; k < n; k++ {
 			b[k] = rs[n-1-k]
 		}
-		name := string(b) + suffix
-		if !commonUnitWords[name] {
+		if name := string(b) + suffix; !bad[name] {
 			out = append(out, name)
 		}
 	}
@@ -266,33 +273,10 @@ var notCounty = map[string]bool{
 	"治县": true, "治区": true, "开发区": true, "示范区": true, "保护区": true, "功能区": true, "试验区": true,
 }
 
-// countyNames lists the names of two to five Han characters that end at
-// the end of prefix, followed by suffix, stopping at function words.
+// countyNames returns the county names ending at the end of prefix plus
+// suffix.
 func countyNames(prefix, suffix string) []string {
-	var rs []rune
-	for len(rs) < 5 && prefix != "" {
-		r, size := utf8.DecodeLastRuneInString(prefix)
-		// 于 starts county names (于都县), so only "关于" stops here.
-		if !unicode.Is(unicode.Han, r) || (strings.ContainsRune(notNameChars, r) && r != '于') || strings.HasSuffix(prefix, "关于") {
-			break
-		}
-		rs = append(rs, r)
-		prefix = prefix[:len(prefix)-size]
-	}
-	if len(rs) == 0 || notCountyEnd[string(rs[0])+suffix] {
-		return nil
-	}
-	var out []string
-	for n := 2; n <= len(rs); n++ {
-		b := make([]rune, n)
-		for k := 0; k < n; k++ {
-			b[k] = rs[n-1-k]
-		}
-		if name := string(b) + suffix; !notCounty[name] {
-			out = append(out, name)
-		}
-	}
-	return out
+	return placeNames(prefix, suffix, notCountyEnd, notCounty)
 }
 
 func hasAnyPrefix(s string, ps ...string) bool {
