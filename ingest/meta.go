@@ -96,7 +96,7 @@ var unitSuffixes = []string{"街道办事处", "街道", "镇", "乡"}
 
 // notNameChars end the leftward growth of a place name: pronouns,
 // prepositions, function words and the marks of higher levels.
-const notNameChars = "我本全该各每在于对将和与及把被向从为是的了年月日省市县区州盟旗共其此那这之以由经据按至到给让使令请即并且或等个"
+const notNameChars = "我本全该各每在于对将和与及把被向从为是的了年月日省市县区州盟旗共其此这之以由经据按至到给让使令请即并且或等个"
 
 // commonUnitWords are words ending in a unit suffix that are not names.
 var commonUnitWords = map[string]bool{
@@ -242,6 +242,17 @@ func detectCounty(text, town string) string {
 			}
 		}
 	}
+	// Autonomous counties and banners have long names: 琼中黎族苗族自治县.
+	for _, m := range autonomousRe.FindAllStringSubmatchIndex(text, -1) {
+		name := text[m[2]:m[3]]
+		rest := text[m[1]:]
+		switch {
+		case town != "" && strings.HasPrefix(rest, town):
+			counts[name] += 3
+		case hasAnyPrefix(rest, "委", "人民政府", "人民法院", "法院", "司法局", "党委", "纪委", "人大"):
+			counts[name]++
+		}
+	}
 	best, bestN := "", 0.0
 	for name, n := range counts {
 		longer := len([]rune(name)) > len([]rune(best))
@@ -254,6 +265,10 @@ func detectCounty(text, town string) string {
 	}
 	return best
 }
+
+// autonomousRe matches an autonomous county or banner: a two-character
+// place name, one to three ethnic groups, 自治县 or 自治旗.
+var autonomousRe = regexp.MustCompile(`([\p{Han}]{2}(?:[\p{Han}]{1,3}族){1,3}自治[县旗])`)
 
 // notCountyEnd are words that end many longer names which are not
 // counties: "幸福社区党委", "高新园区管委会".

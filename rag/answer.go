@@ -257,8 +257,8 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 	best, score := -1, 0.0
 	for i, s := range sents {
 		sc := m.cover(s.grams)
-		if q.Kind == KindWho && !hasPersonHint(s.text) {
-			sc *= 0.8
+		if q.Kind == KindWho && hasPersonHint(s.text) {
+			sc += 0.1 // a sentence that names the person beats "以党委书记为组长"
 		}
 		if q.Kind == KindWhen && !dateInText.MatchString(s.text) {
 			sc *= 0.7
@@ -385,7 +385,22 @@ func (e *Engine) multiAnswer(ctx context.Context, parts []string, c *catalog) (A
 var dateInText = regexp.MustCompile(`\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月`)
 
 func hasPersonHint(s string) bool {
-	return containsAny(s, "同志", "组长", "书记", "镇长", "乡长", "主任", "担任", "负责")
+	return personName.MatchString(s)
+}
+
+// personName is a name as reports write one: "于传安同志", "镇长于传安",
+// "党委书记张明".
+var personName = regexp.MustCompile(`[\p{Han}]{2,3}同志|(?:书记|镇长|乡长|主任|局长|所长|街道办主任)[\p{Han}]{2,3}(?:同志|任|为|担任|，|、)`)
+
+// planSection says whether a section sets out plans ("四、2022年度推进法治
+// 政府建设的主要安排", "三、下一步工作打算").
+func planSection(section string) bool {
+	return containsAny(section, "安排", "打算", "计划", "思路", "下一步", "明年", "展望")
+}
+
+// asksPlan says whether a question asks about plans or targets.
+func asksPlan(q string) bool {
+	return containsAny(q, "计划", "安排", "打算", "下一步", "明年", "下一年", "今后", "将要", "规划") || containsAny(strings.ToLower(q), "plan", "next year", "intend", "going to")
 }
 
 // reportsTitled returns the reports whose title names place (or place
@@ -606,13 +621,16 @@ func scoreFact(q Query, m *matcher, f *docFact) float64 {
 	if isBound(f.Approx) && !containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周") && !containsAny(strings.ToLower(q.Text), "at least", "minimum", "must", "required") {
 		sc *= 0.85 // a target ("不少于30场次") is not what was done
 	}
+	if planSection(f.Section) != asksPlan(q.Text) {
+		sc *= 0.85 // targets answer plan questions; achievements the others
+	}
 	if containsAny(f.clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计") {
 		sc += 0.03 // a total answers "how many" before a part does
 	}
 	switch {
 	case q.Kind == KindRate && f.Unit != "%":
 		sc *= 0.3
-	case q.Kind != KindRate && f.Unit == "%" && q.Units != nil:
+	case q.Kind != KindRate && f.Unit == "%" && q.Units != nil && !contains(q.Units, "%"):
 		sc *= 0.3
 	case q.Units != nil && !contains(q.Units, f.Unit):
 		sc *= 0.6

@@ -144,6 +144,15 @@ func (e *Engine) refresh(ctx context.Context) error {
 		}
 	}
 	c.towns = makeTownNames(names)
+	counties := map[string]string{}
+	for _, r := range reps {
+		if r.County != "" {
+			counties[r.Town] = r.County
+		}
+	}
+	for i := range c.towns {
+		c.towns[i].county = counties[c.towns[i].full]
+	}
 	e.cat = c
 	e.version = v
 	e.cacheMu.Lock()

@@ -42,15 +42,21 @@ type Query struct {
 // TermGroup is one thing the question mentions, with the Chinese forms it
 // may take in a report; a text matches the group through its best form.
 type TermGroup struct {
-	Forms []string
-	From  string // the question words it came from
+	Forms  []string
+	From   string  // the question words it came from
+	Weight float64 // relative importance; 0 means 1
 }
+
+// unitWords are English glossary entries that mostly name the unit a
+// figure is counted in.
+var unitWords = map[string]bool{"case": true, "cases": true, "person": true, "people": true, "time": true, "times": true, "session": true, "sessions": true, "item": true, "items": true}
 
 // townName pairs a stored town with the ways a question may name it.
 type townName struct {
 	full    string
 	short   string   // without its 镇/乡/街道 suffix
 	pinyins []string // lower-case, no spaces: "yumen", "yumenzhen"
+	county  string   // its county when a report states it: 永丰县 (also stripped from questions)
 }
 
 // ethnicRe matches the ethnic groups named in a 民族乡's name.
@@ -119,28 +125,18 @@ func pinyinForms(s string) []string {
 	return forms
 }
 
-func hanShare(s string) float64 {
-	var han, letters int
+func detectLang(s string) string {
+	han := 0
 	for _, r := range s {
-		switch {
-		case unicode.Is(unicode.Han, r):
+		if unicode.Is(unicode.Han, r) {
 			han++
-		case unicode.IsLetter(r):
-			letters++
 		}
 	}
-	if han+letters == 0 {
-		return 0
+	// A Latin word carries about as much as two Han characters.
+	if words := len(latinWord.FindAllString(s, -1)); words >= 2 && 2*words > han {
+		return "en"
 	}
-	// A Latin word is worth about four Han characters.
-	return float64(han) / float64(han+letters/4+1)
-}
-
-func detectLang(s string) string {
-	if hanShare(s) >= 0.3 {
-		return "zh"
-	}
-	return "en"
+	return "zh"
 }
 
 // analyse takes a question apart against the towns present in the store.
@@ -224,7 +220,7 @@ func unknownPlace(text, lang string, g *Glossary) string {
 	for _, m := range unknownZh.FindAllStringSubmatch(text, -1) {
 		name := m[1]
 		// Trim leading function words: "在黄桷镇" → "黄桷".
-		for _, p := range []string{"在", "对", "于", "和", "与", "及", "为", "是"} {
+		for _, p := range []string{"在", "对", "于", "和", "与", "及", "为", "是", "那"} {
 			name = strings.TrimPrefix(name, p)
 		}
 		if len([]rune(name)) < 2 || notTownPrefix[name] {
@@ -319,6 +315,12 @@ func unitsAsked(text, lower string) []string {
 			return u.units
 		}
 	}
+	switch {
+	case containsAny(text, "欠薪", "工资", "资金", "经费", "金额", "罚没", "款项", "多少钱"):
+		return []string{"元", "万元"}
+	case containsAny(text, "同比", "增长", "下降", "提高", "减少", "上升", "增幅", "降幅") && containsAny(text, "多少", "几"):
+		return []string{"%"} // "信访同比下降多少": a change, in percent
+	}
 	en := []struct {
 		words []string
 		units []string
@@ -397,7 +399,7 @@ func containsAny(s string, subs ...string) bool {
 
 // zhFiller are question words and fillers removed before terms are made.
 var zhFiller = []string{
-	"请问", "啥", "咋", "是多少", "有多少", "多少", "是什么", "什么", "有哪些", "哪些", "哪个", "哪里", "哪", "是谁", "谁",
+	"请问", "啥", "咋", "叫什么名字", "叫什么", "名字", "姓名", "是多少", "有多少", "多少", "是什么", "什么", "有哪些", "哪些", "哪个", "哪里", "哪", "是谁", "谁",
 	"怎么样", "怎样", "如何", "是否", "有没有", "几个", "几", "吗", "呢", "呀", "啊", "么",
 	"一共", "总共", "共计", "合计", "分别", "那么", "那", "请", "给出", "告诉我", "列出",
 	"全年", "年度", "今年", "一年来", "期间", "以来", "的", "了", "过", "得", "地", "在", "有", "是", "共", "和", "与", "及", "都",
@@ -452,7 +454,11 @@ func termGroups(text string, q Query, towns []townName, g *Glossary) []TermGroup
 					}
 				}
 				if len(forms) > 0 {
-					out = append(out, TermGroup{Forms: forms, From: m.English})
+					w := 1.0
+					if unitWords[m.English] {
+						w = 0.3 // "cases", "people": mostly says what is counted in
+					}
+					out = append(out, TermGroup{Forms: forms, From: m.English, Weight: w})
 				}
 			}
 		}
@@ -487,9 +493,31 @@ var genericForms = map[string]bool{"乡镇": true, "街道": true, "街道办事
 
 func stripTowns(text string, towns []townName) string {
 	for _, tn := range towns {
+		text = stripCounty(text, tn)
 		text = strings.ReplaceAll(text, tn.full, " ")
 		if len([]rune(tn.short)) >= 2 {
 			text = strings.ReplaceAll(text, tn.short, " ")
+		}
+	}
+	return text
+}
+
+// stripCounty removes a town's county where it stands right before the
+// town's name.
+func stripCounty(text string, tn townName) string {
+	if tn.county == "" {
+		return text
+	}
+	// A county named right before its town ("永丰清溪镇", "浮山县槐峪乡")
+	// only says which town; elsewhere it may be what the question is
+	// about (大足区政府办公室).
+	counties := []string{tn.county}
+	if c := []rune(tn.county); len(c) >= 3 {
+		counties = append(counties, string(c[:len(c)-1])) // 永丰县 → 永丰
+	}
+	for _, c := range counties {
+		for _, t := range []string{tn.full, tn.short} {
+			text = strings.ReplaceAll(text, c+t, " ")
 		}
 	}
 	return text

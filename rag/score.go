@@ -127,6 +127,9 @@ func newMatcher(groups []TermGroup, idf *idfTable) *matcher {
 		if len(sg.forms) == 0 {
 			continue
 		}
+		if g.Weight > 0 {
+			sg.weight *= g.Weight
+		}
 		if sg.weight == 0 {
 			for _, t := range sg.forms[0] {
 				sg.weight += idf.weight(t)
