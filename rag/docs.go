@@ -1,0 +1,95 @@
+package rag
+
+import (
+	"context"
+	"strings"
+
+	"fazhi/ingest"
+)
+
+// sentence is one sentence of a stored report.
+type sentence struct {
+	text    string
+	section string
+	report  ReportInfo
+	grams   gramSet
+}
+
+// reportDoc is a report's sentences, built from its chunks once.
+type reportDoc struct {
+	facts     []docFact // the report's stated figures, with their grams
+	sentences []sentence
+	headings  []string          // distinct section paths in order
+	prev      map[string]string // sentence → the sentence before it in its section
+}
+
+func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
+	e.cacheMu.Lock()
+	d := e.docs[ri.ID]
+	e.cacheMu.Unlock()
+	if d != nil {
+		return d, nil
+	}
+	hits, err := e.store.Chunks(ctx, Scope{Towns: []string{ri.Town}, Year: ri.Year})
+	if err != nil {
+		return nil, err
+	}
+	d = &reportDoc{prev: map[string]string{}}
+	seen := map[string]bool{}
+	lastSection := "\x00"
+	for _, h := range hits {
+		if h.ReportID != ri.ID {
+			continue
+		}
+		if h.Section != lastSection {
+			d.headings = append(d.headings, h.Section)
+			lastSection = h.Section
+		}
+		for _, s := range ingest.Sentences(h.Text) {
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+			if n := len(d.sentences); n > 0 && d.sentences[n-1].section == h.Section {
+				d.prev[s] = d.sentences[n-1].text
+				if n > 1 && d.sentences[n-2].section == h.Section {
+					d.prev[s] = d.sentences[n-2].text + d.sentences[n-1].text
+				}
+			}
+			d.sentences = append(d.sentences, sentence{text: s, section: h.Section, report: ri, grams: gramsOf(s)})
+		}
+	}
+	facts, err := e.store.Facts(ctx, FactFilter{Source: ri.Source})
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range facts {
+		df := docFact{Fact: f, clause: f.Subject}
+		if at := strings.Index(f.Quote, f.Subject); at >= 0 {
+			df.clause = clauseAround(f.Quote, at+len(f.Subject)/2)
+		}
+		df.local = gramsOf(f.Subject + " " + df.clause)
+		df.quote = gramsOf(f.Quote)
+		if p := d.prev[f.Quote]; p != "" {
+			df.context = gramsOf(p + f.Quote)
+		}
+		d.facts = append(d.facts, df)
+	}
+	e.cacheMu.Lock()
+	if len(e.docs) > 8192 {
+		for k := range e.docs {
+			delete(e.docs, k)
+			break
+		}
+	}
+	e.docs[ri.ID] = d
+	e.cacheMu.Unlock()
+	return d, nil
+}
+
+// docFact is a stated figure with the gram sets scoring reads.
+type docFact struct {
+	ingest.Fact
+	local, quote, context gramSet // its clause, its sentence, with the sentences before
+	clause                string
+}

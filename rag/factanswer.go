@@ -1,0 +1,166 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"fazhi/ingest"
+)
+
+// factCandidate is a stated figure scored against a question.
+type factCandidate struct {
+	fact  ingest.Fact
+	score float64
+	rep   ReportInfo
+}
+
+// scoreFacts scores the facts of the reports in scope.
+func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []ReportInfo) ([]factCandidate, error) {
+	var out []factCandidate
+	for _, r := range scope {
+		d, err := e.doc(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		for i := range d.facts {
+			out = append(out, factCandidate{fact: d.facts[i].Fact, rep: r, score: scoreFact(q, m, &d.facts[i])})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out, nil
+}
+
+// scoreFact scores a stated figure against a question: mostly by what its
+// own clause says it counts, then by its sentence, then by the sentences
+// before (which often name the campaign the figure belongs to).
+func scoreFact(q Query, m *matcher, f *docFact) float64 {
+	local := m.cover(f.local)
+	whole := m.cover(f.quote)
+	if f.context != nil {
+		whole = max(whole, 0.9*m.cover(f.context))
+	}
+	sc := 0.6*local + 0.4*whole
+	if q.Metric != "" && f.Metric == q.Metric {
+		sc += 0.15 // the figure counts what the question asks for
+	}
+	if isBound(f.Approx) && !containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周") && !containsAny(strings.ToLower(q.Text), "at least", "minimum", "must", "required") {
+		sc *= 0.85 // a target ("不少于30场次") is not what was done
+	}
+	if planSection(f.Section) != asksPlan(q.Text) {
+		sc *= 0.85 // targets answer plan questions; achievements the others
+	}
+	if containsAny(f.clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计") {
+		sc += 0.03 // a total answers "how many" before a part does
+	}
+	switch {
+	case q.Kind == KindRate && f.Unit != "%":
+		sc *= 0.3
+	case q.Kind != KindRate && f.Unit == "%" && q.Units != nil && !contains(q.Units, "%"):
+		sc *= 0.3
+	case q.Units != nil && !contains(q.Units, f.Unit):
+		sc *= 0.6
+	}
+	return sc
+}
+
+// bestFact picks the figure that answers a numeric question.
+func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []ReportInfo, allow func(text, section string) bool) (ingest.Fact, sentence, bool) {
+	cands, err := e.scoreFacts(ctx, q, m, scope)
+	if allow != nil {
+		kept := cands[:0:0]
+		for _, c := range cands {
+			if allow(c.fact.Quote, c.fact.Section) {
+				kept = append(kept, c)
+			}
+		}
+		cands = kept
+	}
+	if err != nil || len(cands) == 0 || !confident(cands) {
+		return ingest.Fact{}, sentence{}, false
+	}
+	best := cands[0]
+	s := sentence{text: best.fact.Quote, section: best.fact.Section, report: best.rep}
+	return best.fact, s, true
+}
+
+func isBound(approx string) bool {
+	switch approx {
+	case "不少于", "至少", "不低于", "不超过", "以上":
+		return true
+	}
+	return false
+}
+
+// confident says whether the best-scoring figure answers: its score is
+// over the bar, or a little under it but far ahead of every figure from
+// another sentence (the question matches one sentence and nothing else).
+func confident(cands []factCandidate) bool {
+	top := cands[0]
+	if top.score >= minFactScore {
+		return true
+	}
+	if top.score < minFactScoreAlone {
+		return false
+	}
+	for _, c := range cands[1:] {
+		if c.fact.Quote != top.fact.Quote {
+			return c.score*2.5 <= top.score
+		}
+	}
+	return true
+}
+
+// formatValue writes a figure as the reports do: "368件", "98%",
+// "70余次", "约53起", "不少于40小时".
+func formatValue(f ingest.Fact) string {
+	v := strconv.FormatFloat(f.Value, 'f', -1, 64)
+	if f.Value == math.Trunc(f.Value) && math.Abs(f.Value) < 1e15 {
+		v = strconv.FormatInt(int64(f.Value), 10)
+	}
+	if f.Unit == "元" && f.Value >= 10000 {
+		// Reports state large sums in 万元: say it their way too.
+		return formatValue(ingest.Fact{Value: f.Value / 10000, Unit: "万元", Approx: f.Approx}) + "（" + v + "元）"
+	}
+	switch f.Approx {
+	case "":
+		return v + f.Unit
+	case "余", "多", "以上", "左右", "余次":
+		return v + f.Approx + f.Unit
+	default:
+		return f.Approx + v + f.Unit
+	}
+}
+
+func factAnswer(q Query, f ingest.Fact, s sentence) Answer {
+	r := s.report
+	a := Answer{Found: true, Mode: "extractive", Citations: []Citation{citation(r, f.Section, f.Quote)}}
+	subject := strings.TrimSpace(f.Subject)
+	a.Answer = say(q.Lang,
+		fmt.Sprintf("%s：%s%s。\n\n原文：“%s”\n——%s", reportLabel(r, "zh"), subject, formatValue(f), f.Quote, sourceLine(r, f.Section)),
+		fmt.Sprintf("%s: %s (%s).\n\nSource: “%s”\n— %s", reportLabel(r, "en"), formatValue(f), englishSubject(f), f.Quote, sourceLine(r, f.Section)))
+	return a
+}
+
+// metricEnglish maps metric keys to their English labels.
+var metricEnglish = sync.OnceValue(func() map[string]string {
+	out := map[string]string{}
+	for _, m := range ingest.Metrics() {
+		out[m.Key] = m.English
+	}
+	return out
+})
+
+// englishSubject says what a figure counts for an English answer: the
+// metric's English label where it has one, and the Chinese as written.
+func englishSubject(f ingest.Fact) string {
+	subject := strings.TrimSpace(f.Subject)
+	if en := metricEnglish()[f.Metric]; en != "" {
+		return en + ": " + subject
+	}
+	return subject
+}

@@ -1,0 +1,142 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"fazhi/ingest"
+)
+
+// candidates returns the sentences to consider: every sentence of the
+// reports in scope when they are few, else those of the chunks that
+// hybrid retrieval finds in scope.
+func (e *Engine) candidates(ctx context.Context, q Query, scope []ReportInfo) ([]sentence, error) {
+	if readWhole(q, scope) {
+		var out []sentence
+		for _, r := range scope {
+			d, err := e.doc(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d.sentences...)
+		}
+		return out, nil
+	}
+	hits, err := e.retrieve(ctx, q, 24)
+	if err != nil {
+		return nil, err
+	}
+	var out []sentence
+	seen := map[string]bool{}
+	c, _ := e.catalog(ctx)
+	for _, h := range hits {
+		ri := c.byID[h.ReportID]
+		for _, s := range ingest.Sentences(h.Text) {
+			key := h.ReportID + s
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, sentence{text: s, section: h.Section, report: ri, grams: gramsOf(s)})
+		}
+	}
+	return out, nil
+}
+
+// readWhole says whether every sentence of the reports in scope is read,
+// rather than those of the chunks retrieval finds.
+func readWhole(q Query, scope []ReportInfo) bool {
+	return len(scope) <= maxScopeReports || ((len(q.Towns) > 0 || len(q.ReportIDs) > 0) && len(scope) <= maxTownReports)
+}
+
+// reportsOf lists the distinct reports of sentences, in order.
+func reportsOf(sents []sentence) []ReportInfo {
+	seen := map[string]bool{}
+	var out []ReportInfo
+	for _, s := range sents {
+		if !seen[s.report.ID] {
+			seen[s.report.ID] = true
+			out = append(out, s.report)
+		}
+	}
+	return out
+}
+
+// searchText is the Chinese text a question is searched with: its own
+// Han text plus the glossary's forms of its English terms.
+func searchText(q Query) string {
+	var b strings.Builder
+	b.WriteString(q.Text)
+	for _, g := range q.Groups {
+		for _, f := range g.Forms {
+			b.WriteByte(' ')
+			b.WriteString(f)
+		}
+	}
+	return b.String()
+}
+
+// retrieve runs keyword (BM25) and vector search in the question's scope
+// and fuses them by reciprocal rank.
+func (e *Engine) retrieve(ctx context.Context, q Query, k int) ([]Hit, error) {
+	sc := Scope{Towns: q.Towns, Year: q.Year}
+	text := searchText(q)
+	kw, err := e.store.Keyword(ctx, queryTokens(text, q), sc, k)
+	if err != nil {
+		return nil, err
+	}
+	v, err := e.emb.Embed(ctx, text)
+	if err != nil {
+		return nil, fmt.Errorf("embed question: %w", err)
+	}
+	vec, err := e.store.Vector(ctx, v, sc, k)
+	if err != nil {
+		return nil, err
+	}
+	return fuse(k, kw, vec), nil
+}
+
+// queryTokens are the keyword-search terms: the question's tokens less
+// those of question words.
+func queryTokens(text string, q Query) []string {
+	var out []string
+	for _, t := range Tokens(text) {
+		if stopToken[t] {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+var stopToken = map[string]bool{"多少": true, "少件": true, "少人": true, "少次": true, "少名": true, "少项": true, "少元": true, "是多": true, "哪些": true, "什么": true, "是什": true, "么案": true, "how": true, "many": true, "what": true, "the": true, "did": true, "in": true, "of": true, "a": true, "is": true, "was": true}
+
+// fuse merges ranked lists by reciprocal-rank fusion.
+func fuse(k int, lists ...[]Hit) []Hit {
+	const rrfK = 60
+	score := map[int64]float64{}
+	byID := map[int64]Hit{}
+	for _, l := range lists {
+		for rank, h := range l {
+			score[h.ChunkID] += 1 / float64(rrfK+rank+1)
+			byID[h.ChunkID] = h
+		}
+	}
+	out := make([]Hit, 0, len(byID))
+	for id, h := range byID {
+		h.Score = score[id]
+		out = append(out, h)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].ChunkID < out[j].ChunkID
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
