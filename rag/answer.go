@@ -255,18 +255,6 @@ func citation(r ReportInfo, section, quote string) Citation {
 	return Citation{Source: r.Source, Title: r.Title, Town: r.Town, Year: r.Year, Section: section, Quote: quote}
 }
 
-func sourceLine(r ReportInfo, section string) string {
-	var b strings.Builder
-	if r.Title != "" {
-		b.WriteString("《" + r.Title + "》")
-	}
-	if section != "" {
-		b.WriteString(section)
-	}
-	b.WriteString("（" + r.Source + "）")
-	return b.String()
-}
-
 // reportLabel names a report: "渔门镇2020年度报告" / "Yumen (渔门镇), 2020".
 func reportLabel(r ReportInfo, lang string) string {
 	if lang == "en" {

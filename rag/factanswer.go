@@ -141,8 +141,8 @@ func factAnswer(q Query, f ingest.Fact, s sentence) Answer {
 	a := Answer{Found: true, Mode: "extractive", Citations: []Citation{citation(r, f.Section, f.Quote)}}
 	subject := strings.TrimSpace(f.Subject)
 	a.Answer = say(q.Lang,
-		fmt.Sprintf("%s：%s%s。\n\n原文：“%s”\n——%s", reportLabel(r, "zh"), subject, formatValue(f), f.Quote, sourceLine(r, f.Section)),
-		fmt.Sprintf("%s: %s (%s).\n\nSource: “%s”\n— %s", reportLabel(r, "en"), formatValue(f), englishSubject(f), f.Quote, sourceLine(r, f.Section)))
+		fmt.Sprintf("%s：%s%s。\n\n原文：“%s”", reportLabel(r, "zh"), subject, formatValue(f), f.Quote),
+		fmt.Sprintf("%s: %s (%s).\n\nSource: “%s”", reportLabel(r, "en"), formatValue(f), englishSubject(f), f.Quote))
 	return a
 }
 

@@ -43,5 +43,24 @@ func runAsk(ctx context.Context, args []string, env func(string) string, stdout,
 	if a.Note != "" {
 		fmt.Fprintln(stdout, "("+a.Note+")")
 	}
+	printSources(stdout, a.Citations)
 	return nil
+}
+
+// printSources lists where an answer comes from: report, section, file.
+func printSources(w io.Writer, cs []rag.Citation) {
+	for i, c := range cs {
+		if i == 0 {
+			fmt.Fprintln(w)
+		}
+		title := c.Title
+		if title == "" {
+			title = fmt.Sprintf("%s %d", c.Town, c.Year)
+		}
+		line := fmt.Sprintf("[%d] 《%s》", i+1, title)
+		if c.Section != "" {
+			line += " " + c.Section
+		}
+		fmt.Fprintf(w, "%s（%s）\n", line, c.Source)
+	}
 }
