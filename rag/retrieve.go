@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"fazhi/ingest"
 )
 
@@ -83,16 +85,23 @@ func searchText(q Query) string {
 func (e *Engine) retrieve(ctx context.Context, q Query, k int) ([]Hit, error) {
 	sc := Scope{Towns: q.Towns, Year: q.Year}
 	text := searchText(q)
-	kw, err := e.store.Keyword(ctx, queryTokens(text, q), sc, k)
-	if err != nil {
-		return nil, err
-	}
-	v, err := e.emb.Embed(ctx, text)
-	if err != nil {
-		return nil, fmt.Errorf("embed question: %w", err)
-	}
-	vec, err := e.store.Vector(ctx, v, sc, k)
-	if err != nil {
+	// The two searches are independent: run them side by side.
+	var kw, vec []Hit
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		kw, err = e.store.Keyword(gctx, queryTokens(text, q), sc, k)
+		return err
+	})
+	g.Go(func() error {
+		v, err := e.emb.Embed(gctx, text)
+		if err != nil {
+			return fmt.Errorf("embed question: %w", err)
+		}
+		vec, err = e.store.Vector(gctx, v, sc, k)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	return fuse(k, kw, vec), nil
