@@ -40,7 +40,23 @@ func (e *Engine) AskStream(ctx context.Context, q Question, onChunk func(string)
 		// Condensing a follow-up is the chain's job; the offline carry-over
 		// of slots gives it a standalone question to start from.
 		q.Text = resolveFollowUp(q.Text, q.History, c.towns, e.gloss)
-		return e.llm.Answer(ctx, q, onChunk)
+		a, err := e.llm.Answer(ctx, q, onChunk)
+		if err == nil || ctx.Err() != nil {
+			return a, err
+		}
+		// The model is down or failing: the reports still answer, offline.
+		e.log.Warn("LLM failed; answering extractively", "err", err)
+		a, xerr := e.extractive(ctx, q)
+		if xerr != nil {
+			return a, xerr
+		}
+		a.Note = "language model unavailable; extractive answer given"
+		if onChunk != nil {
+			if err := onChunk(a.Answer); err != nil {
+				return a, err
+			}
+		}
+		return a, nil
 	}
 	a, err := e.extractive(ctx, q)
 	if err != nil {

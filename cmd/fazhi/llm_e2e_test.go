@@ -123,3 +123,32 @@ func TestAskThroughLLM(t *testing.T) {
 		})
 	}
 }
+
+func TestAskWhenLLMIsDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests the seed reports")
+	}
+	ctx := context.Background()
+	data := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := run(ctx, []string{"ingest", "--quiet", "--data", data, "../../testdata/reports"}, nil, &out, &errb); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, errb.String())
+	}
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"error":{"message":"overloaded"}}`, http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	out.Reset()
+	env := func(string) string { return "" }
+	err := runAsk(ctx, []string{"--json", "--data", data, "--llm", "openai:fake-model", "--llm-url", down.URL, "渔门镇2020年调解了多少矛盾纠纷？"}, env, &out, &errb)
+	if err != nil {
+		t.Fatalf("ask with the model down: %v\n%s", err, errb.String())
+	}
+	var a rag.Answer
+	if err := json.Unmarshal(out.Bytes(), &a); err != nil {
+		t.Fatalf("decode %s: %v", out.String(), err)
+	}
+	if a.Mode != "extractive" || !a.Found || !strings.Contains(a.Answer, "368") || a.Note == "" {
+		t.Errorf("got mode %q found %v note %q answer %q, want the extractive answer with 368 and a note", a.Mode, a.Found, a.Note, a.Answer)
+	}
+}
