@@ -2,7 +2,9 @@ package rag
 
 import (
 	"context"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"fazhi/ingest"
 )
@@ -65,10 +67,17 @@ func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
 	}
 	for _, f := range facts {
 		df := docFact{Fact: f, clause: f.Subject}
-		if at := strings.Index(f.Quote, f.Subject); at >= 0 {
+		if at := valueAt(f); at >= 0 {
+			df.clause = clauseAround(f.Quote, at)
+		} else if at := strings.Index(f.Quote, f.Subject); at >= 0 {
 			df.clause = clauseAround(f.Quote, at+len(f.Subject)/2)
 		}
 		df.local = gramsOf(f.Subject + " " + df.clause)
+		// "排查矛盾纠纷58起，调处成功56起": the second clause leaves out
+		// what it counts; the clause before says it.
+		if pc := prevClause(f.Quote, df.clause); pc != "" {
+			df.inherited = gramsOf(f.Subject + " " + df.clause + " " + pc)
+		}
 		df.quote = gramsOf(f.Quote)
 		if p := d.prev[f.Quote]; p != "" {
 			df.context = gramsOf(p + f.Quote)
@@ -91,5 +100,31 @@ func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
 type docFact struct {
 	ingest.Fact
 	local, quote, context gramSet // its clause, its sentence, with the sentences before
+	inherited             gramSet // its clause with the clause before it
 	clause                string
+}
+
+// prevClause returns the clause of sentence just before clause, or "".
+func prevClause(sentence, clause string) string {
+	at := strings.Index(sentence, clause)
+	if at <= 0 || clause == "" {
+		return ""
+	}
+	head := strings.TrimRight(sentence[:at], "，,；;、 ")
+	if i := strings.LastIndexAny(head, "，,；;。：:"); i >= 0 {
+		_, size := utf8.DecodeRuneInString(head[i:])
+		head = head[i+size:]
+	}
+	return strings.TrimSpace(head)
+}
+
+// valueAt finds where a fact's figure stands in its quote ("397名"), or -1.
+func valueAt(f ingest.Fact) int {
+	v := strconv.FormatFloat(f.Value, 'f', -1, 64)
+	for _, probe := range []string{v + f.Approx + f.Unit, v + f.Unit} {
+		if i := strings.Index(f.Quote, probe); i >= 0 && probe != "" {
+			return i
+		}
+	}
+	return -1
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -305,14 +306,31 @@ func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Repo
 	}
 	var facts []ingest.Fact
 	seen := map[string]bool{}
+	var header []string // the header row of the table being read
 	for _, c := range chunks {
 		for _, s := range ingest.Sentences(c.Text) {
 			if seen[s] {
 				continue // overlap between chunks
 			}
 			seen[s] = true
-			for _, f := range ingest.ExtractFacts(s) {
+			text, quote := s, ""
+			if ingest.IsTableRow(s) {
+				row, ok := ingest.TableRowSentence(s, header)
+				if !ok {
+					header = strings.Split(s, "\t")
+					continue
+				}
+				// A table row is read as the sentence it stands for and
+				// quoted as the row.
+				text, quote = row, strings.Join(strings.Fields(strings.ReplaceAll(s, "\t", " | ")), " ")
+			} else {
+				header = nil
+			}
+			for _, f := range ingest.ExtractFacts(text) {
 				f.Source, f.Town, f.Year, f.Section = name, rep.Town, rep.Year, c.Section
+				if quote != "" {
+					f.Quote = quote
+				}
 				facts = append(facts, f)
 			}
 		}

@@ -40,6 +40,9 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 // before (which often name the campaign the figure belongs to).
 func scoreFact(q Query, m *matcher, f *docFact) float64 {
 	local := m.cover(f.local)
+	if f.inherited != nil {
+		local = max(local, 0.8*m.cover(f.inherited))
+	}
 	whole := m.cover(f.quote)
 	if f.context != nil {
 		whole = max(whole, 0.9*m.cover(f.context))
@@ -48,14 +51,29 @@ func scoreFact(q Query, m *matcher, f *docFact) float64 {
 	if q.Metric != "" && f.Metric == q.Metric {
 		sc += 0.15 // the figure counts what the question asks for
 	}
-	if isBound(f.Approx) && !containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周") && !containsAny(strings.ToLower(q.Text), "at least", "minimum", "must", "required") {
-		sc *= 0.85 // a target ("不少于30场次") is not what was done
+	if isTarget(f) && !containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周", "目标") && !asksPlan(q.Text) && !containsAny(strings.ToLower(q.Text), "at least", "minimum", "must", "required", "target") {
+		sc *= 0.8 // a target ("不少于30场次", "力争达到97%以上") is not what was done
 	}
 	if planSection(f.Section) != asksPlan(q.Text) {
 		sc *= 0.85 // targets answer plan questions; achievements the others
 	}
+	asksNew := containsAny(q.Text, "新增", "新培养", "新建", "新发展", "新聘") || containsAny(strings.ToLower(q.Text), " new ", "newly", "added")
+	if !asksNew && containsAny(f.clause, "新增", "新培养", "新建", "新发展", "新聘") {
+		sc *= 0.85 // what was added this year is not how many there are
+	}
 	if containsAny(f.clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计") {
 		sc += 0.03 // a total answers "how many" before a part does
+		if containsAny(q.Text, "累计", "总共", "一共", "总数", "共有") || containsAny(strings.ToLower(q.Text), "in total", "total", "altogether", "cumulative") {
+			sc += 0.07
+		}
+	}
+	if len(q.Units) == 1 && q.Units[0] == "%" && q.Kind != KindRate {
+		// "同比下降多少", "by how much did … grow": a change, in percent.
+		if f.Unit != "%" {
+			sc *= 0.5
+		} else if containsAny(f.clause, "增长", "下降", "提高", "减少", "上升", "同比", "较上年", "增幅", "降幅") {
+			sc += 0.15
+		}
 	}
 	switch {
 	case q.Kind == KindRate && f.Unit != "%":
@@ -86,6 +104,12 @@ func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []Repo
 	best := cands[0]
 	s := sentence{text: best.fact.Quote, section: best.fact.Section, report: best.rep}
 	return best.fact, s, true
+}
+
+// isTarget says whether a figure is a target or a rule rather than a
+// result: a bound, or a clause that aims ("力争", "确保", "保持在").
+func isTarget(f *docFact) bool {
+	return isBound(f.Approx) || containsAny(f.clause, "力争", "争取", "确保", "保持在", "目标", "力求", "计划")
 }
 
 func isBound(approx string) bool {
@@ -129,10 +153,12 @@ func formatValue(f ingest.Fact) string {
 	switch f.Approx {
 	case "":
 		return v + f.Unit
-	case "余", "多", "以上", "左右", "余次":
-		return v + f.Approx + f.Unit
+	case "余", "多", "余次":
+		return v + f.Approx + f.Unit // 70余次
+	case "以上", "左右", "以下":
+		return v + f.Unit + f.Approx // 98%以上
 	default:
-		return f.Approx + v + f.Unit
+		return f.Approx + v + f.Unit // 约53起, 不少于40小时
 	}
 }
 

@@ -335,6 +335,9 @@ func unitsAsked(text, lower string) []string {
 		{[]string{"items", "procedures", "processes"}, []string{"项", "个", "条"}},
 		{[]string{"villages", "communities", "organizations", "organisations", "rooms", "stations", "centres", "centers"}, []string{"个", "村", "家", "处"}},
 	}
+	if containsAny(lower, "by how much", "by what percentage", "by what percent") || (containsAny(lower, "grow", "increase", "decrease", "decline", "drop", "fall", "fell", "rise", "rose") && containsAny(lower, "how much", "what percentage", "percent")) {
+		return []string{"%"} // a change, in percent
+	}
 	for _, u := range en {
 		for _, w := range u.words {
 			if strings.Contains(lower, w) {
