@@ -326,7 +326,7 @@ func unitsAsked(text, lower string) []string {
 		units []string
 	}{
 		{[]string{"hour"}, []string{"小时"}},
-		{[]string{"yuan", "rmb", "fine", "fines", "how much money", "amount", "spend", "spent", "cost", "expenditure", "budget", "funding"}, []string{"元", "万元"}},
+		{[]string{"yuan", "rmb", "fine", "fines", "how much money", "amount", "spend", "spent", "cost", "expenditure", "budget", "funding", "wage", "arrears", "compensation", "losses", "recovered"}, []string{"元", "万元"}},
 		{[]string{"people", "persons", "person", "mediators", "advisers", "advisors", "lawyers", "staff", "employees", "officials", "cadres", "members", "holders", "participants", "attendees"}, []string{"人", "名", "位", "人次"}},
 		{[]string{"times", "sessions", "lectures", "meetings", "trainings", "events", "activities", "courses", "classes"}, []string{"次", "场", "期", "场次", "回"}},
 		{[]string{"cases", "disputes", "petitions", "conflicts", "calls", "violations", "complaints", "letters", "matters"}, []string{"件", "起", "宗", "件次", "批次"}},

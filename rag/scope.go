@@ -13,7 +13,7 @@ import (
 // year ("2019年调处纠纷141宗"). allow keeps only those passages.
 func (e *Engine) otherYearScope(ctx context.Context, c *catalog, q Query) ([]ReportInfo, func(text, section string) bool, bool) {
 	mark := strconv.Itoa(q.Year) + "年"
-	if containsAny(q.Text, planWords...) || containsAny(strings.ToLower(q.Text), "plan", "next year", "intend", "will ") {
+	if containsAny(q.Text, planWords...) || containsAny(q.Text, "要求", "目标", "任务") || containsAny(strings.ToLower(q.Text), "plan", "next year", "intend", "will ", "require", "target") {
 		prev := q
 		prev.Year = q.Year - 1
 		var out []ReportInfo
