@@ -72,6 +72,7 @@ func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
 		} else if at := strings.Index(f.Quote, f.Subject); at >= 0 {
 			df.clause = clauseAround(f.Quote, at+len(f.Subject)/2)
 		}
+		df.subject = gramsOf(f.Subject)
 		df.local = gramsOf(f.Subject + " " + df.clause)
 		// "排查矛盾纠纷58起，调处成功56起": the second clause leaves out
 		// what it counts; the clause before says it.
@@ -101,6 +102,7 @@ type docFact struct {
 	ingest.Fact
 	local, quote, context gramSet // its clause, its sentence, with the sentences before
 	inherited             gramSet // its clause with the clause before it
+	subject               gramSet // what it counts, as extracted
 	clause                string
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,7 +40,9 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 // own clause says it counts, then by its sentence, then by the sentences
 // before (which often name the campaign the figure belongs to).
 func scoreFact(q Query, m *matcher, f *docFact) float64 {
-	local := m.cover(f.local)
+	// The subject decides first: in "婚姻家庭纠纷41件、邻里纠纷52件、山林
+	// 土地权属纠纷38件" every figure shares the clause.
+	local := max(m.cover(f.subject), 0.85*m.cover(f.local))
 	if f.inherited != nil {
 		local = max(local, 0.8*m.cover(f.inherited))
 	}
@@ -51,8 +54,15 @@ func scoreFact(q Query, m *matcher, f *docFact) float64 {
 	if q.Metric != "" && f.Metric == q.Metric {
 		sc += 0.15 // the figure counts what the question asks for
 	}
+	changeQ := len(q.Units) == 1 && q.Units[0] == "%" && q.Kind != KindRate
+	if !changeQ && containsAny(f.clause, "增加", "减少", "增长", "下降", "较上年", "与上年相比", "同比", "上升") {
+		sc *= 0.7 // "总量增加53件" is a change, not the figure
+	}
+	if y := otherYearIn(f.clause, f.Year); y != 0 && (q.Year == 0 || y != q.Year) {
+		sc *= 0.7 // "（2022年受理365件）" in a 2023 report speaks of another year
+	}
 	if isTarget(f) && !containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周", "目标") && !asksPlan(q.Text) && !containsAny(strings.ToLower(q.Text), "at least", "minimum", "must", "required", "target") {
-		sc *= 0.8 // a target ("不少于30场次", "力争达到97%以上") is not what was done
+		sc *= 0.7 // a target ("不少于30场次", "力争达到97%以上") is not what was done
 	}
 	if planSection(f.Section) != asksPlan(q.Text) {
 		sc *= 0.85 // targets answer plan questions; achievements the others
@@ -80,6 +90,8 @@ func scoreFact(q Query, m *matcher, f *docFact) float64 {
 		sc *= 0.3
 	case q.Kind != KindRate && f.Unit == "%" && q.Units != nil && !contains(q.Units, "%"):
 		sc *= 0.3
+	case q.Units != nil && !contains(q.Units, f.Unit) && (contains(q.Units, "元") || contains(q.Units, "小时")):
+		sc *= 0.3 // asked for money or hours: a count is no answer
 	case q.Units != nil && !contains(q.Units, f.Unit):
 		sc *= 0.6
 	}
@@ -105,6 +117,19 @@ func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []Repo
 	s := sentence{text: best.fact.Quote, section: best.fact.Section, report: best.rep}
 	return best.fact, s, true
 }
+
+// otherYearIn returns a year other than the report's that a clause names
+// ("2022年受理365件"), or 0.
+func otherYearIn(clause string, year int) int {
+	for _, m := range yearInClause.FindAllStringSubmatch(clause, -1) {
+		if y, _ := strconv.Atoi(m[1]); y != year {
+			return y
+		}
+	}
+	return 0
+}
+
+var yearInClause = regexp.MustCompile(`((?:19|20)\d{2})年`)
 
 // isTarget says whether a figure is a target or a rule rather than a
 // result: a bound, or a clause that aims ("力争", "确保", "保持在").

@@ -340,13 +340,37 @@ func unitsAsked(text, lower string) []string {
 	}
 	for _, u := range en {
 		for _, w := range u.words {
-			if strings.Contains(lower, w) {
+			if containsWord(lower, w) {
 				return u.units
 			}
 		}
 	}
 	return nil
 }
+
+// containsWord reports whether phrase stands in text as whole words:
+// "yuan" is not in "Weiyuan". A phrase's own leading or trailing space
+// already marks the boundary there.
+func containsWord(text, phrase string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], phrase)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		end := at + len(phrase)
+		before := at == 0 || !isLatinLetter(text[at-1]) || phrase[0] == ' '
+		after := end == len(text) || !isLatinLetter(text[end]) || phrase[len(phrase)-1] == ' ' ||
+			// plural or inflected forms of a stem: "hours", "disputes"
+			(end < len(text) && (text[end] == 's' || text[end] == 'e'))
+		if before && after {
+			return true
+		}
+		i = at + 1
+	}
+}
+
+func isLatinLetter(b byte) bool { return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') }
 
 func aggregateOf(text, lower string, towns int) string {
 	switch {
@@ -405,7 +429,7 @@ var zhFiller = []string{
 	"请问", "啥", "咋", "叫什么名字", "叫什么", "名字", "姓名", "是多少", "有多少", "多少", "是什么", "什么", "有哪些", "哪些", "哪个", "哪里", "哪", "是谁", "谁",
 	"怎么样", "怎样", "如何", "是否", "有没有", "几个", "几", "吗", "呢", "呀", "啊", "么",
 	"一共", "总共", "共计", "合计", "分别", "那么", "那", "请", "给出", "告诉我", "列出",
-	"全年", "年度", "今年", "一年来", "期间", "以来", "的", "了", "过", "得", "地", "在", "有", "是", "共", "和", "与", "及", "都",
+	"全年", "年度", "今年", "一年来", "期间", "以来", "的", "了", "过", "在", "有", "是", "共", "和", "与", "及", "都",
 	"最多", "最少", "最高", "最低", "对比", "比较", "相比", "哪个高", "哪个多", "哪个低", "哪个少", "更高", "更多", "更低", "更少", "较高", "较低",
 	"什么程度", "程度", "方面", "情况", "需要", "应当", "应该", "至少要", "要", "由", "被", "把", "将",
 	// Every report is about this: it tells no passage from another.
@@ -418,7 +442,7 @@ var keepWords = []string{
 	"存在", "所在", "正在", "现在", "在职", "有关", "有效", "所有", "没有", "具有", "持有", "拥有", "享有",
 	"共同", "公共", "和谐", "和解", "及时", "以及", "要求", "重要", "主要", "必要", "要点", "由于", "自由",
 	"被告", "将来", "把关", "目的", "的确", "是否", "但是", "还是", "就是", "了解", "为了", "除了", "有序",
-	"有力", "有待", "都市", "首都", "共建", "共享", "总共", "中共", "共青团",
+	"有力", "有待", "都市", "首都", "共建", "共享", "总共", "中共", "共青团", "涉及", "以及",
 }
 
 // removeFillers blanks out question words and fillers, sparing the words
