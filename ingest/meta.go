@@ -98,6 +98,17 @@ var unitSuffixes = []string{"街道办事处", "街道", "镇", "乡"}
 // prepositions, function words and the marks of higher levels.
 const notNameChars = "我本全该各每在于对将和与及把被向从为是的了年月日省市县区州盟旗共其此这之以由经据按至到给让使令请即并且或等个"
 
+// leadingVerbs are two-character verbs and adverbs that come before a
+// place name in these reports but never start one.
+var leadingVerbs = map[string]bool{
+	"依托": true, "依靠": true, "通过": true, "根据": true, "按照": true, "落实": true, "推动": true,
+	"配合": true, "协助": true, "联合": true, "会同": true, "组织": true, "参加": true, "前往": true,
+	"召开": true, "经过": true, "报送": true, "报请": true, "接受": true, "印发": true, "转发": true,
+	"贯彻": true, "认真": true, "全面": true, "深入": true, "积极": true, "围绕": true, "结合": true,
+	"服务": true, "支持": true, "指导": true, "领导": true, "推进": true, "开展": true, "建设": true,
+	"完成": true, "实现": true, "加强": true, "做好": true, "确保": true, "主动": true, "及时": true,
+}
+
 // commonUnitWords are words ending in a unit suffix that are not names.
 var commonUnitWords = map[string]bool{
 	"乡镇": true, "城镇": true, "村镇": true, "集镇": true, "重镇": true, "市镇": true, "小镇": true,
@@ -195,6 +206,13 @@ func placeNames(prefix, suffix string, badEnd, bad map[string]bool) []string {
 	if len(rs) == 0 || badEnd[string(rs[0])+suffix] {
 		return nil
 	}
+	// A verb before the name is not part of it: "依托岳西县", "贯彻落实县".
+	for len(rs) >= 2 && leadingVerbs[string([]rune{rs[len(rs)-1], rs[len(rs)-2]})] {
+		rs = rs[:len(rs)-2]
+	}
+	if len(rs) == 0 {
+		return nil
+	}
 	var out []string
 	for n := 2; n <= len(rs); n++ {
 		b := make([]rune, n)
@@ -242,6 +260,14 @@ func detectCounty(text, town string) string {
 			}
 		}
 	}
+	// A one-character county stands right before its town: 珙县罗渡湾镇.
+	if town != "" {
+		for _, m := range oneCharCountyRe.FindAllStringSubmatchIndex(text, -1) {
+			if strings.HasPrefix(text[m[1]:], town) {
+				counts[text[m[2]:m[3]]] += 3
+			}
+		}
+	}
 	// Autonomous counties and banners have long names: 琼中黎族苗族自治县.
 	for _, m := range autonomousRe.FindAllStringSubmatchIndex(text, -1) {
 		name := text[m[2]:m[3]]
@@ -268,7 +294,10 @@ func detectCounty(text, town string) string {
 
 // autonomousRe matches an autonomous county or banner: a two-character
 // place name, one to three ethnic groups, 自治县 or 自治旗.
-var autonomousRe = regexp.MustCompile(`([\p{Han}]{2}(?:[\p{Han}]{1,3}族){1,3}自治[县旗])`)
+var autonomousRe = regexp.MustCompile(`([\p{Han}]{2}(?:(?:[\p{Han}]{1,3}族){1,3})?自治[县旗])`)
+
+// oneCharCountyRe is a one-character county name at a boundary: 珙县.
+var oneCharCountyRe = regexp.MustCompile(`(?:^|[^\p{Han}]|[市省州])(\p{Han}县)`)
 
 // notCountyEnd are words that end many longer names which are not
 // counties: "幸福社区党委", "高新园区管委会".
@@ -290,8 +319,42 @@ var notCounty = map[string]bool{
 
 // countyNames returns the county names ending at the end of prefix plus
 // suffix.
+//
+// A county's name stands whole between a boundary (a mark, a line start,
+// a function word such as 在 or 中共's 共, or a higher unit such as 市) and
+// its suffix: only that whole run counts, and only when it is short
+// ("泗洪县委" gives 泗洪县; "县乡两级干部赴县委" and "认真贯彻落实县委"
+// give nothing).
 func countyNames(prefix, suffix string) []string {
-	return placeNames(prefix, suffix, notCountyEnd, notCounty)
+	names := placeNames(prefix, suffix, notCountyEnd, notCounty)
+	if len(names) == 0 {
+		return nil
+	}
+	whole := names[len(names)-1]
+	limit := 4 // characters before 县/区/市
+	if suffix == "旗" {
+		limit = 5
+	}
+	n := len([]rune(whole)) - len([]rune(suffix))
+	if n > limit || !bounded(prefix, n) {
+		return nil
+	}
+	return names
+}
+
+// bounded reports whether the n runes at the end of prefix are preceded by
+// something that cannot continue a name (or by nothing).
+func bounded(prefix string, n int) bool {
+	rs := []rune(prefix)
+	if len(rs) <= n {
+		return true
+	}
+	r := rs[len(rs)-n-1]
+	if !unicode.Is(unicode.Han, r) || (strings.ContainsRune(notNameChars, r) && r != '于') || (r == '于' && len(rs) > n+1 && rs[len(rs)-n-2] == '关') {
+		return true
+	}
+	// A verb stripped from the front of the run is a boundary too.
+	return len(rs) > n+1 && leadingVerbs[string(rs[len(rs)-n-2:len(rs)-n])]
 }
 
 func hasAnyPrefix(s string, ps ...string) bool {
