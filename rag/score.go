@@ -45,6 +45,7 @@ func (t *idfTable) weight(term string) float64 {
 // 调解 matches a report that says 调处.
 var synonyms = [][]string{
 	{"调解成功率", "调成率", "调处率", "化解率", "调解率"},
+	{"办结率", "结案率", "完成率"},
 	{"调解", "调处", "化解"},
 	{"每年", "年度", "全年"},
 	{"至少", "不少于", "不低于"},
