@@ -180,6 +180,7 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		}
 	}
 	best, score := -1, 0.0
+	plan := asksPlan(q.Text)
 	for i, s := range sents {
 		sc := m.cover(s.grams)
 		if q.Kind == KindWho && hasPersonHint(s.text) {
@@ -187,6 +188,9 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		}
 		if q.Kind == KindWhen && !dateInText.MatchString(s.text) {
 			sc *= 0.7
+		}
+		if planSection(s.section) && !plan {
+			sc *= 0.9 // what is planned is not what was done
 		}
 		if sc > score {
 			best, score = i, sc
