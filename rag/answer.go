@@ -165,8 +165,12 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 			// Too many reports to read every figure: those retrieval found.
 			factScope = reportsOf(sents)
 		}
-		if f, s, ok := e.bestFact(ctx, q, m, factScope, allow); ok {
-			return factAnswer(q, f, s), nil
+		if f, s, twins, ok := e.bestFact(ctx, q, m, factScope, allow); ok {
+			a := factAnswer(q, f, s)
+			for _, r := range twins {
+				a.Citations = append(a.Citations, citation(r, f.Section, f.Quote))
+			}
+			return a, nil
 		}
 		a.Answer = notStated(q, scope)
 		return a, nil
@@ -210,6 +214,15 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 	}
 	a.Found = true
 	a.Citations = []Citation{citation(s.report, s.section, s.text)}
+	// The same sentence in other reports in scope (one report in several
+	// formats) is cited too.
+	cited := map[string]bool{s.report.ID: true}
+	for _, o := range sents {
+		if !cited[o.report.ID] && o.text == sents[best].text {
+			cited[o.report.ID] = true
+			a.Citations = append(a.Citations, citation(o.report, o.section, s.text))
+		}
+	}
 	a.Answer = say(q.Lang,
 		fmt.Sprintf("据%s：%s", reportLabel(s.report, "zh"), s.text),
 		fmt.Sprintf("According to %s: “%s”", reportLabel(s.report, "en"), s.text))
@@ -377,11 +390,15 @@ func uniq(xs []string) []string {
 // naming the reports checked.
 func notStated(q Query, scope []ReportInfo) string {
 	var names, sources []string
+	seen := map[string]bool{}
 	for i, r := range scope {
 		if i >= 10 {
 			break
 		}
-		names = append(names, reportLabel(r, q.Lang))
+		if l := reportLabel(r, q.Lang); !seen[l] {
+			seen[l] = true
+			names = append(names, l)
+		}
 		sources = append(sources, r.Source)
 	}
 	more := ""

@@ -99,7 +99,11 @@ func scoreFact(q Query, m *matcher, f *docFact) float64 {
 }
 
 // bestFact picks the figure that answers a numeric question.
-func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []ReportInfo, allow func(text, section string) bool) (ingest.Fact, sentence, bool) {
+//
+// twins are the other reports in scope that state the same figure in the
+// same words (the same report ingested as .txt and .pdf, say): the answer
+// cites them too.
+func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []ReportInfo, allow func(text, section string) bool) (f ingest.Fact, s sentence, twins []ReportInfo, ok bool) {
 	cands, err := e.scoreFacts(ctx, q, m, scope)
 	if allow != nil {
 		kept := cands[:0:0]
@@ -111,11 +115,17 @@ func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []Repo
 		cands = kept
 	}
 	if err != nil || len(cands) == 0 || !confident(cands) {
-		return ingest.Fact{}, sentence{}, false
+		return ingest.Fact{}, sentence{}, nil, false
 	}
 	best := cands[0]
-	s := sentence{text: best.fact.Quote, section: best.fact.Section, report: best.rep}
-	return best.fact, s, true
+	seen := map[string]bool{best.rep.ID: true}
+	for _, c := range cands[1:] {
+		if !seen[c.rep.ID] && c.fact.Quote == best.fact.Quote && c.fact.Value == best.fact.Value {
+			seen[c.rep.ID] = true
+			twins = append(twins, c.rep)
+		}
+	}
+	return best.fact, sentence{text: best.fact.Quote, section: best.fact.Section, report: best.rep}, twins, true
 }
 
 // otherYearIn returns a year other than the report's that a clause names

@@ -62,6 +62,10 @@ func (e *Engine) metaAnswer(ctx context.Context, q Query, scope []ReportInfo) (A
 		var others []string
 		for _, o := range scope[1:] {
 			others = append(others, o.Source)
+			// The same report in another format says the same: cite it.
+			if o.Date == r.Date && o.DocNumber == r.DocNumber && o.County == r.County && o.Title == r.Title {
+				a.Citations = append(a.Citations, citation(o, "", quote))
+			}
 		}
 		a.Answer += say(q.Lang, "另有报告："+strings.Join(others, "、"), " Other reports: "+strings.Join(others, ", "))
 	}

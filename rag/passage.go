@@ -67,6 +67,15 @@ func passageAnswer(q Query, rep ReportInfo, section string, sents []sentence) An
 	}
 	quote := strings.Join(body, "")
 	a := Answer{Found: len(body) > 0, Mode: "extractive", Citations: []Citation{citation(rep, section, quote)}}
+	// The same passage in other reports in scope (one report in several
+	// formats) is cited too.
+	cited := map[string]bool{rep.ID: true}
+	for _, s := range sents {
+		if len(body) > 0 && !cited[s.report.ID] && s.text == body[0] {
+			cited[s.report.ID] = true
+			a.Citations = append(a.Citations, citation(s.report, section, quote))
+		}
+	}
 	a.Answer = say(q.Lang,
 		fmt.Sprintf("据%s（%s）：\n%s", reportLabel(rep, "zh"), section, strings.Join(body, "\n")),
 		fmt.Sprintf("According to %s (%s):\n%s", reportLabel(rep, "en"), section, strings.Join(body, "\n")))
