@@ -237,7 +237,7 @@ func splitQuestion(text string) []string {
 		return nil
 	}
 	var parts []string
-	for _, p := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune("，,；;", r) }) {
+	for _, p := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune("，,；;？?", r) }) {
 		if strings.TrimSpace(p) != "" {
 			parts = append(parts, p)
 		}

@@ -51,8 +51,11 @@ func scoreFact(q Query, m *matcher, f *docFact) float64 {
 		whole = max(whole, 0.9*m.cover(f.context))
 	}
 	sc := 0.6*local + 0.4*whole
-	if q.Metric != "" && f.Metric == q.Metric {
+	switch {
+	case q.Metric != "" && f.Metric == q.Metric:
 		sc += 0.15 // the figure counts what the question asks for
+	case q.Metric != "" && f.Metric != "" && !fuzzyMetric[q.Metric] && !fuzzyMetric[f.Metric]:
+		sc *= 0.7 // it is known to count something else (行政诉讼 for 行政复议)
 	}
 	changeQ := len(q.Units) == 1 && q.Units[0] == "%" && q.Kind != KindRate
 	if !changeQ && containsAny(f.clause, "增加", "减少", "增长", "下降", "较上年", "与上年相比", "同比", "上升") {
@@ -126,6 +129,15 @@ func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []Repo
 		}
 	}
 	return best.fact, sentence{text: best.fact.Quote, section: best.fact.Section, report: best.rep}, twins, true
+}
+
+// fuzzyMetric are metrics whose wording overlaps (宣讲, 普法, 培训): a
+// figure under one may well answer a question worded as another.
+var fuzzyMetric = map[string]bool{
+	"publicity_events": true, "law_lectures": true, "trainings": true, "people_trained": true,
+	"materials_distributed": true, "banners": true, "meetings": true, "law_study_sessions": true,
+	"group_study_sessions": true, "people_reached": true, "villages": true, "services_handled": true,
+	"exams": true, "inspections": true, "legal_consultations": true, "disclosed_items": true,
 }
 
 // otherYearIn returns a year other than the report's that a clause names
