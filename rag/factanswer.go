@@ -61,7 +61,12 @@ func scoreFact(q Query, m *matcher, f *docFact) float64 {
 	if !changeQ && containsAny(f.clause, "增加", "减少", "增长", "下降", "较上年", "与上年相比", "同比", "上升") {
 		sc *= 0.7 // "总量增加53件" is a change, not the figure
 	}
-	if y := otherYearIn(f.clause, f.Year); y != 0 && (q.Year == 0 || y != q.Year) {
+	switch ys := yearsIn(f.clause); {
+	case q.Year != 0 && contains(ys, strconv.Itoa(q.Year)) && len(ys) == 1:
+		sc += 0.1 // the clause names the very year asked about ("2022年164件")
+	case q.Year != 0 && len(ys) > 0:
+		sc *= 0.7 // it names another year than the one asked about
+	case q.Year == 0 && otherYearIn(f.clause, f.Year) != 0:
 		sc *= 0.7 // "（2022年受理365件）" in a 2023 report speaks of another year
 	}
 	if isTarget(f) && !containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周", "目标") && !asksPlan(q.Text) && !containsAny(strings.ToLower(q.Text), "at least", "minimum", "must", "required", "target") {
@@ -149,6 +154,15 @@ func otherYearIn(clause string, year int) int {
 		}
 	}
 	return 0
+}
+
+// yearsIn lists the years a clause names.
+func yearsIn(clause string) []string {
+	var out []string
+	for _, m := range yearInClause.FindAllStringSubmatch(clause, -1) {
+		out = append(out, m[1])
+	}
+	return out
 }
 
 var yearInClause = regexp.MustCompile(`((?:19|20)\d{2})年`)
