@@ -186,6 +186,9 @@ func analyse(text string, towns []townName, g *Glossary) Query {
 	for _, f := range found {
 		addTown(f.town)
 	}
+	if len(q.Towns) > 1 {
+		q.Towns = byCounty(text, q.Towns, towns)
+	}
 	if len(q.Towns) == 0 {
 		q.UnknownTown = unknownPlace(text, q.Lang, g)
 	}
@@ -211,6 +214,42 @@ func analyse(text string, towns []townName, g *Glossary) Query {
 		q.Metric = ingest.MetricFor(mt)
 	}
 	return q
+}
+
+// byCounty narrows towns that share a name ("Qingxi": 青溪乡 and 清溪镇)
+// to those whose county the question names, in Chinese or pinyin
+// ("永丰清溪镇", "Qingxi Town in Yongfeng"). With no county named, or none
+// matching, all stay.
+func byCounty(text string, names []string, towns []townName) []string {
+	lower := strings.ToLower(text)
+	var kept []string
+	for _, n := range names {
+		for _, tn := range towns {
+			if tn.full != n || tn.county == "" {
+				continue
+			}
+			short := tn.county
+			for _, suf := range []string{"自治县", "县", "区", "市", "旗"} {
+				if strings.HasSuffix(short, suf) && len([]rune(short)) > len([]rune(suf)) {
+					short = strings.TrimSuffix(short, suf)
+					break
+				}
+			}
+			named := strings.Contains(text, tn.county) || (len([]rune(short)) >= 2 && strings.Contains(text, short))
+			for _, p := range pinyinForms(short) {
+				if len(p) >= 4 && containsWord(lower, p) {
+					named = true
+				}
+			}
+			if named {
+				kept = append(kept, n)
+			}
+		}
+	}
+	if len(kept) == 0 {
+		return names
+	}
+	return kept
 }
 
 // unknownPlace returns a place name the question asks about that is not

@@ -114,3 +114,22 @@ func TestFollowUpAfterEnglishQuestion(t *testing.T) {
 		t.Errorf("resolved %q: towns %v year %d, want [城关镇] 2020", got, q.Towns, q.Year)
 	}
 }
+
+func TestSameNameTownsByCounty(t *testing.T) {
+	towns := makeTownNames([]string{"青溪乡", "清溪镇"})
+	towns[0].county, towns[1].county = "渭源县", "永丰县"
+	g := DefaultGlossary()
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"How many legal aid cases did Qingxi Township in Weiyuan handle in 2022?", []string{"青溪乡"}},
+		{"永丰清溪镇法治建设存在哪些不足？", []string{"清溪镇"}},
+		{"How many disputes did Qingxi mediate?", []string{"青溪乡", "清溪镇"}},
+	}
+	for _, tt := range tests {
+		if got := analyse(tt.q, towns, g).Towns; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got towns %v, want %v", tt.q, got, tt.want)
+		}
+	}
+}
