@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-
-	"fazhi/ingest"
 )
 
 // sectionAnswer answers a list question ("存在哪些不足") with the body of
@@ -121,9 +119,4 @@ func listAnswer(q Query, m *matcher, sents []sentence, scope []ReportInfo) Answe
 	}
 	a.Answer = say(q.Lang, fmt.Sprintf("%d份报告提到：\n", len(order)), fmt.Sprintf("%d reports say so:\n", len(order))) + strings.Join(lines, "\n")
 	return a
-}
-
-// HeadingOnly reports whether a sentence is just an outline heading.
-func HeadingOnly(s string) bool {
-	return ingest.HeadingLevel(s) >= 0 && utf8.RuneCountInString(s) < 30 && !strings.ContainsAny(s, "，,")
 }

@@ -3,7 +3,6 @@ package rag
 import (
 	"math"
 	"strings"
-	"unicode"
 )
 
 // gramSet is the set of Han bigrams (and single characters of one-rune
@@ -225,5 +224,3 @@ func clauseAround(sentence string, at int) string {
 	}
 	return strings.TrimSpace(sentence[start:end])
 }
-
-func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
