@@ -79,7 +79,7 @@ func TestRateLimiterIsBounded(t *testing.T) {
 	for u := range int64(100) {
 		l.allow(u)
 		clk.Advance(time.Millisecond)
-		if n := len(l.buckets); n > 10 {
+		if n := l.size(); n > 10 {
 			t.Fatalf("after user %d: %d buckets, limit 10", u, n)
 		}
 	}
