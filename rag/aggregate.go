@@ -13,19 +13,11 @@ import (
 // its best-matching figure; reports that state none are named.
 func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (Answer, error) {
 	a := Answer{Mode: "extractive", Citations: []Citation{}}
-	var sents []sentence
-	for _, r := range scope {
-		d, err := e.doc(ctx, r)
-		if err != nil {
-			return a, err
-		}
-		sents = append(sents, d.sentences...)
+	sents, err := e.allSentences(ctx, scope)
+	if err != nil {
+		return a, err
 	}
-	sets := make([]gramSet, len(sents))
-	for i, s := range sents {
-		sets[i] = s.grams
-	}
-	m := newMatcher(q.Groups, newIDF(sets))
+	m := matcherFor(q.Groups, sents)
 	if m.empty() {
 		a.Answer = notStated(q, scope)
 		return a, nil

@@ -133,7 +133,7 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 	if q.Aggregate != "" && (q.Kind == KindCount || q.Kind == KindRate) {
 		return e.aggregate(ctx, q, scope)
 	}
-	sents, err := e.candidates(ctx, q, scope)
+	sents, err := e.candidates(ctx, c, q, scope)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -146,11 +146,7 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 		}
 		sents = kept
 	}
-	sets := make([]gramSet, len(sents))
-	for i, s := range sents {
-		sets[i] = s.grams
-	}
-	m := newMatcher(q.Groups, newIDF(sets))
+	m := matcherFor(q.Groups, sents)
 	if m.empty() {
 		if allow != nil && q.Kind == KindWhat && len(sents) > 0 {
 			// "2023年有啥打算？": the plans for that year are the answer.

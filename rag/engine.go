@@ -272,12 +272,22 @@ func (e *Engine) unchanged(ctx context.Context, name, id string) (IngestResult, 
 	if err != nil || !ok || src != name {
 		return IngestResult{}, false, err
 	}
+	// The catalog as it stands, refreshed only when it does not know the
+	// report yet: refreshing on every call would reload every report's
+	// metadata once per re-ingested file during a bulk ingest.
 	res := IngestResult{Source: name, Status: StatusUnchanged}
-	if c, err := e.catalog(ctx); err == nil {
-		if ri, ok := c.byID[id]; ok {
-			res.Report = ri
+	e.mu.RLock()
+	ri, known := ReportInfo{}, false
+	if e.cat != nil {
+		ri, known = e.cat.byID[id]
+	}
+	e.mu.RUnlock()
+	if !known {
+		if c, err := e.catalog(ctx); err == nil {
+			ri = c.byID[id]
 		}
 	}
+	res.Report = ri
 	return res, true, nil
 }
 

@@ -14,17 +14,9 @@ import (
 // candidates returns the sentences to consider: every sentence of the
 // reports in scope when they are few, else those of the chunks that
 // hybrid retrieval finds in scope.
-func (e *Engine) candidates(ctx context.Context, q Query, scope []ReportInfo) ([]sentence, error) {
+func (e *Engine) candidates(ctx context.Context, c *catalog, q Query, scope []ReportInfo) ([]sentence, error) {
 	if readWhole(q, scope) {
-		var out []sentence
-		for _, r := range scope {
-			d, err := e.doc(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, d.sentences...)
-		}
-		return out, nil
+		return e.allSentences(ctx, scope)
 	}
 	hits, err := e.retrieve(ctx, q, 24)
 	if err != nil {
@@ -32,7 +24,6 @@ func (e *Engine) candidates(ctx context.Context, q Query, scope []ReportInfo) ([
 	}
 	var out []sentence
 	seen := map[string]bool{}
-	c, _ := e.catalog(ctx)
 	for _, h := range hits {
 		ri := c.byID[h.ReportID]
 		for _, s := range ingest.Sentences(h.Text) {
@@ -43,6 +34,19 @@ func (e *Engine) candidates(ctx context.Context, q Query, scope []ReportInfo) ([
 			seen[key] = true
 			out = append(out, sentence{text: s, section: h.Section, report: ri, grams: gramsOf(s)})
 		}
+	}
+	return out, nil
+}
+
+// allSentences returns every sentence of the reports in scope.
+func (e *Engine) allSentences(ctx context.Context, scope []ReportInfo) ([]sentence, error) {
+	var out []sentence
+	for _, r := range scope {
+		d, err := e.doc(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.sentences...)
 	}
 	return out, nil
 }

@@ -108,6 +108,16 @@ type matcher struct {
 	idf    *idfTable
 }
 
+// matcherFor is a matcher whose term weights come from the sentences the
+// question will be matched against.
+func matcherFor(groups []TermGroup, sents []sentence) *matcher {
+	sets := make([]gramSet, len(sents))
+	for i, s := range sents {
+		sets[i] = s.grams
+	}
+	return newMatcher(groups, newIDF(sets))
+}
+
 func newMatcher(groups []TermGroup, idf *idfTable) *matcher {
 	m := &matcher{idf: idf}
 	for _, g := range groups {
