@@ -295,21 +295,6 @@ func benchSizeName(n int) string {
 	return strconv.Itoa(n)
 }
 
-func benchRandomUnit(rng *rand.Rand, dim int) []float32 {
-	v := make([]float32, dim)
-	var norm float64
-	for i := range v {
-		x := rng.NormFloat64()
-		v[i] = float32(x)
-		norm += x * x
-	}
-	inv := float32(1 / math.Sqrt(norm))
-	for i := range v {
-		v[i] *= inv
-	}
-	return v
-}
-
 // benchVocabulary makes synthetic chunk text read like a report to the
 // keyword index.
 var benchVocabulary = strings.Fields("法治 政府 建设 矛盾 纠纷 调解 普法 宣传 行政 执法 信访 案件 法律 顾问 培训 干部 学法 村居 社区 依法 决策 审查 公开 信息 服务 群众 安全 稳定 排查 化解 整改 监督 考核 制度 落实 工作 开展 推进 加强 完善")
@@ -351,7 +336,7 @@ func benchSynthetic(b *testing.B, n int) *benchFixture {
 			for i := range chunks {
 				chunks[i] = rag.StoredChunk{
 					Chunk:     ingest.Chunk{ReportID: rep.ID, Seq: i, Section: "一、主要工作", Text: benchChunkText(rng)},
-					Embedding: benchRandomUnit(rng, emb.Dim),
+					Embedding: lookalike.UnitVector(rng, emb.Dim),
 				}
 			}
 			if _, err := st.Put(ctx, rep, chunks, nil); err != nil {
@@ -385,7 +370,7 @@ func BenchmarkVectorSearch(b *testing.B) {
 					rng := rand.New(rand.NewPCG(3, 4))
 					queries := make([][]float32, 64)
 					for i := range queries {
-						queries[i] = benchRandomUnit(rng, rag.DefaultDim)
+						queries[i] = lookalike.UnitVector(rng, rag.DefaultDim)
 					}
 					lat := make([]time.Duration, 0, b.N)
 					b.ReportAllocs()
@@ -437,7 +422,7 @@ func BenchmarkChromemRaw(b *testing.B) {
 				}
 				rng := rand.New(rand.NewPCG(uint64(n), 5))
 				for i := 0; i < n; i++ {
-					doc := chromem.Document{ID: strconv.Itoa(i), Embedding: benchRandomUnit(rng, rag.DefaultDim), Metadata: map[string]string{"year": "2021"}}
+					doc := chromem.Document{ID: strconv.Itoa(i), Embedding: lookalike.UnitVector(rng, rag.DefaultDim), Metadata: map[string]string{"year": "2021"}}
 					if err := col.AddDocument(ctx, doc); err != nil {
 						b.Fatal(err)
 					}
@@ -449,7 +434,7 @@ func BenchmarkChromemRaw(b *testing.B) {
 			rng := rand.New(rand.NewPCG(3, 4))
 			queries := make([][]float32, 64)
 			for i := range queries {
-				queries[i] = benchRandomUnit(rng, rag.DefaultDim)
+				queries[i] = lookalike.UnitVector(rng, rag.DefaultDim)
 			}
 			lat := make([]time.Duration, 0, b.N)
 			b.ReportAllocs()

@@ -94,7 +94,7 @@ func (e *Engine) retrieve(ctx context.Context, q Query, k int) ([]Hit, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
-		kw, err = e.store.Keyword(gctx, queryTokens(text, q), sc, k)
+		kw, err = e.store.Keyword(gctx, queryTokens(text), sc, k)
 		return err
 	})
 	g.Go(func() error {
@@ -113,7 +113,7 @@ func (e *Engine) retrieve(ctx context.Context, q Query, k int) ([]Hit, error) {
 
 // queryTokens are the keyword-search terms: the question's tokens less
 // those of question words.
-func queryTokens(text string, q Query) []string {
+func queryTokens(text string) []string {
 	var out []string
 	for _, t := range Tokens(text) {
 		if stopToken[t] {

@@ -491,7 +491,7 @@ func benchChromem(ctx context.Context, n, dim, queries int, seed uint64) ([]time
 		return nil, err
 	}
 	for i := 0; i < n; i++ {
-		doc := chromem.Document{ID: strconv.Itoa(i), Embedding: randomUnit(rng, dim), Metadata: map[string]string{"year": "2021"}}
+		doc := chromem.Document{ID: strconv.Itoa(i), Embedding: lookalike.UnitVector(rng, dim), Metadata: map[string]string{"year": "2021"}}
 		if err := col.AddDocument(ctx, doc); err != nil {
 			return nil, err
 		}
@@ -499,7 +499,7 @@ func benchChromem(ctx context.Context, n, dim, queries int, seed uint64) ([]time
 	k := min(benchK, n)
 	out := make([]time.Duration, 0, queries)
 	for i := 0; i < queries; i++ {
-		q := randomUnit(rng, dim)
+		q := lookalike.UnitVector(rng, dim)
 		start := time.Now()
 		if _, err := col.QueryEmbedding(ctx, q, k, nil, nil); err != nil {
 			return nil, err
@@ -507,21 +507,6 @@ func benchChromem(ctx context.Context, n, dim, queries int, seed uint64) ([]time
 		out = append(out, time.Since(start))
 	}
 	return out, nil
-}
-
-func randomUnit(rng *rand.Rand, dim int) []float32 {
-	v := make([]float32, dim)
-	var norm float64
-	for i := range v {
-		x := rng.NormFloat64()
-		v[i] = float32(x)
-		norm += x * x
-	}
-	inv := float32(1 / math.Sqrt(norm))
-	for i := range v {
-		v[i] *= inv
-	}
-	return v
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

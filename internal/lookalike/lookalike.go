@@ -14,6 +14,7 @@ package lookalike
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"regexp"
 	"strings"
@@ -197,4 +198,21 @@ func Names(n int, rng *rand.Rand, avoid ...string) []string {
 		}
 	}
 	return out
+}
+
+// UnitVector returns a random vector of dim dimensions with unit length,
+// as benchmarks fill vector indexes with.
+func UnitVector(rng *rand.Rand, dim int) []float32 {
+	v := make([]float32, dim)
+	var norm float64
+	for i := range v {
+		x := rng.NormFloat64()
+		v[i] = float32(x)
+		norm += x * x
+	}
+	inv := float32(1 / math.Sqrt(norm))
+	for i := range v {
+		v[i] *= inv
+	}
+	return v
 }
