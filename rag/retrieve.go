@@ -94,7 +94,7 @@ func (e *Engine) retrieve(ctx context.Context, q Query, k int) ([]Hit, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		var err error
-		kw, err = e.store.Keyword(gctx, queryTokens(text), sc, k)
+		kw, err = e.store.Keyword(gctx, queryTokens(q), sc, k)
 		return err
 	})
 	g.Go(func() error {
@@ -111,20 +111,22 @@ func (e *Engine) retrieve(ctx context.Context, q Query, k int) ([]Hit, error) {
 	return fuse(k, kw, vec), nil
 }
 
-// queryTokens are the keyword-search terms: the question's tokens less
-// those of question words.
-func queryTokens(text string) []string {
-	var out []string
-	for _, t := range Tokens(text) {
-		if stopToken[t] {
-			continue
+// queryTokens are the keyword-search terms: those of the question's term
+// groups, which question words, town names and years have already left
+// (the question's own tokens when it has no groups).
+func queryTokens(q Query) []string {
+	var b strings.Builder
+	for _, g := range q.Groups {
+		for _, f := range g.Forms {
+			b.WriteString(f)
+			b.WriteByte(' ')
 		}
-		out = append(out, t)
 	}
-	return out
+	if toks := Tokens(b.String()); len(toks) > 0 {
+		return toks
+	}
+	return Tokens(q.Text)
 }
-
-var stopToken = map[string]bool{"多少": true, "少件": true, "少人": true, "少次": true, "少名": true, "少项": true, "少元": true, "是多": true, "哪些": true, "什么": true, "是什": true, "么案": true, "how": true, "many": true, "what": true, "the": true, "did": true, "in": true, "of": true, "a": true, "is": true, "was": true}
 
 // fuse merges ranked lists by reciprocal-rank fusion.
 func fuse(k int, lists ...[]Hit) []Hit {
