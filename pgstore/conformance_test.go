@@ -13,6 +13,7 @@ import (
 	"fazhi/ingest"
 	"fazhi/pgstore"
 	"fazhi/rag"
+	"fazhi/sqlitestore"
 )
 
 // backend is a rag.Store implementation under test: newLoc makes a fresh
@@ -31,7 +32,7 @@ var backends = []backend{
 		name:   "sqlite",
 		newLoc: func(t *testing.T) string { return t.TempDir() },
 		open: func(ctx context.Context, dir string, emb rag.Embedder) (rag.Store, error) {
-			return rag.OpenSQLite(ctx, dir, emb)
+			return sqlitestore.Open(ctx, dir, emb)
 		},
 	},
 	{

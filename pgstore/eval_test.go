@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"fazhi/rag"
+	"fazhi/sqlitestore"
 )
 
 // evalSets are the question sets both engines answer; a missing one is
@@ -85,7 +86,7 @@ func engines(t *testing.T, reports map[string][]byte) (pg, lite *rag.Engine, pgS
 	ctx := context.Background()
 	emb := rag.HashEmbedder(rag.DefaultDim)
 	ps := &countingStore{Store: mustOpenPG(t, testURL(t), emb)}
-	ls, err := rag.OpenSQLite(ctx, t.TempDir(), emb)
+	ls, err := sqlitestore.Open(ctx, t.TempDir(), emb)
 	if err != nil {
 		t.Fatal(err)
 	}

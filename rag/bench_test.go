@@ -22,6 +22,7 @@ import (
 	"fazhi/ingest"
 	"fazhi/internal/lookalike"
 	"fazhi/rag"
+	"fazhi/sqlitestore"
 )
 
 // Benchmarks of the question path and the store at scale. Fixtures are
@@ -89,7 +90,7 @@ type benchFixture struct {
 	once   sync.Once
 	err    error
 	dir    string
-	store  *rag.SQLite
+	store  *sqlitestore.SQLite
 	eng    *rag.Engine
 	towns  []string
 	chunks int
@@ -193,7 +194,7 @@ func benchQuestions(tb testing.TB) []string {
 func benchIngestEngine(f *benchFixture, names, texts []string) error {
 	ctx := context.Background()
 	emb := rag.HashEmbedder(rag.DefaultDim)
-	st, err := rag.OpenSQLite(ctx, f.dir, emb)
+	st, err := sqlitestore.Open(ctx, f.dir, emb)
 	if err != nil {
 		return err
 	}
@@ -317,7 +318,7 @@ func benchSynthetic(b *testing.B, n int) *benchFixture {
 	return benchFixtureFor(b, "synthetic-"+benchSizeName(n), func(f *benchFixture) error {
 		ctx := context.Background()
 		emb := rag.HashEmbedder(rag.DefaultDim)
-		st, err := rag.OpenSQLite(ctx, f.dir, emb)
+		st, err := sqlitestore.Open(ctx, f.dir, emb)
 		if err != nil {
 			return err
 		}
@@ -464,7 +465,7 @@ func BenchmarkColdStart(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				st, err := rag.OpenSQLite(ctx, f.dir, emb)
+				st, err := sqlitestore.Open(ctx, f.dir, emb)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -486,7 +487,7 @@ func BenchmarkPrepare(b *testing.B) {
 	names, texts := benchSeedTexts(b)
 	ctx := context.Background()
 	emb := rag.HashEmbedder(rag.DefaultDim)
-	st, err := rag.OpenSQLite(ctx, b.TempDir(), emb)
+	st, err := sqlitestore.Open(ctx, b.TempDir(), emb)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -517,7 +518,7 @@ func BenchmarkPut(b *testing.B) {
 	names, texts := benchSeedTexts(b)
 	ctx := context.Background()
 	emb := rag.HashEmbedder(rag.DefaultDim)
-	st, err := rag.OpenSQLite(ctx, b.TempDir(), emb)
+	st, err := sqlitestore.Open(ctx, b.TempDir(), emb)
 	if err != nil {
 		b.Fatal(err)
 	}

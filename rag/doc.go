@@ -1,6 +1,6 @@
-// Package rag answers questions from the stored reports: the durable store
-// (SQLite source of truth plus an in-memory chromem-go vector index),
-// hybrid retrieval filtered by town and year, the offline extractive
-// answerer, the optional langchaingo LLM chain, and the Engine that every
-// front end (CLI, HTTP API, Telegram bot) calls.
+// Package rag answers questions from the stored reports: the Store seam
+// (implemented by the peer adapters sqlitestore and pgstore), hybrid
+// retrieval filtered by place and year, the offline extractive answerer,
+// the optional langchaingo LLM chain, and the Engine that every front end
+// (CLI, HTTP API, messengers) calls.
 package rag

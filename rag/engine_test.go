@@ -14,10 +14,11 @@ import (
 
 	"fazhi/ingest"
 	"fazhi/rag"
+	"fazhi/sqlitestore"
 )
 
 // seedEngine returns an engine over a new store holding the five seeds.
-func seedEngine(tb testing.TB) (*rag.Engine, *rag.SQLite) {
+func seedEngine(tb testing.TB) (*rag.Engine, *sqlitestore.SQLite) {
 	tb.Helper()
 	ctx := context.Background()
 	emb := rag.HashEmbedder(rag.DefaultDim)
@@ -485,4 +486,15 @@ func TestEngineConcurrentAskWhileIngesting(t *testing.T) {
 	// The new reports are answered too.
 	checkAnswer(t, mustAsk(t, e, rag.Question{Text: "青龙镇2020年共排查、调解各类矛盾纠纷多少件？"}), true, []string{"368"}, "lookalike-0.txt")
 	checkAnswer(t, mustAsk(t, e, rag.Question{Text: "白鹤镇全镇调解员有多少人？"}), true, []string{"132"}, "lookalike-1.txt")
+}
+
+// mustOpenSQLite opens a store in dir and closes it when the test ends.
+func mustOpenSQLite(tb testing.TB, dir string, emb rag.Embedder) *sqlitestore.SQLite {
+	tb.Helper()
+	st, err := sqlitestore.Open(context.Background(), dir, emb)
+	if err != nil {
+		tb.Fatalf("sqlitestore.Open(%s): %v", dir, err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
 }

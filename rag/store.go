@@ -40,9 +40,9 @@ type Scope struct {
 	Year  int
 }
 
-// Store is what the Engine needs from durable state. The embedded
-// implementation is SQLite plus an in-memory chromem-go index; the
-// scale-out one is PostgreSQL with pgvector.
+// Store is what the Engine needs from durable state. Its two peer
+// implementations are sqlitestore (SQLite plus an in-memory chromem-go
+// index, embedded) and pgstore (PostgreSQL with pgvector, scale-out).
 type Store interface {
 	// Put stores a report with its chunks and facts in one transaction,
 	// replacing a report of the same source. A report whose ID is already

@@ -29,6 +29,7 @@ import (
 	"fazhi/ingest"
 	"fazhi/internal/lookalike"
 	"fazhi/rag"
+	"fazhi/sqlitestore"
 )
 
 // Targets the bench command checks its figures against.
@@ -221,7 +222,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 		return err
 	}
 	res.Reports, res.Chunks, res.Facts, res.Dim, res.Embedder = stats.Reports, stats.Chunks, stats.Facts, stats.Dim, stats.Embedder
-	if fi, err := os.Stat(filepath.Join(c.Data, rag.DBFile)); err == nil {
+	if fi, err := os.Stat(filepath.Join(c.Data, sqlitestore.DBFile)); err == nil {
 		res.DBBytes = fi.Size()
 	}
 

@@ -12,6 +12,7 @@ import (
 
 	"fazhi/ingest"
 	"fazhi/rag"
+	"fazhi/sqlitestore"
 )
 
 // config is everything the flags and environment say, with defaults.
@@ -124,7 +125,7 @@ func (c *config) open(ctx context.Context, log *slog.Logger) (*rag.Engine, rag.S
 		}
 		st, err = openPostgres(ctx, c.Store, emb)
 	} else {
-		st, err = rag.OpenSQLite(ctx, c.Data, emb)
+		st, err = sqlitestore.Open(ctx, c.Data, emb)
 	}
 	if err != nil {
 		return nil, nil, err

@@ -15,6 +15,7 @@ import (
 
 	"fazhi/ingest"
 	"fazhi/rag"
+	"fazhi/sqlitestore"
 )
 
 // lookAlikeReports writes n distinct reports modelled on seed 000 into
@@ -129,7 +130,7 @@ func checkStoreConsistent(t *testing.T, bin, data string, want map[string]int, d
 			t.Errorf("report %s: got %d chunks, want %d (half-stored?)", r.Source, r.Chunks, w)
 		}
 	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, rag.DBFile)+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, sqlitestore.DBFile)+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

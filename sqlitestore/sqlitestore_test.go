@@ -1,4 +1,4 @@
-package rag_test
+package sqlitestore_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	"fazhi/ingest"
 	"fazhi/rag"
+	"fazhi/sqlitestore"
 )
 
 // seedFiles are the seed reports in ../testdata/reports.
@@ -50,9 +51,9 @@ func failingEmbedder() rag.Embedder {
 }
 
 // mustOpenSQLite opens a store in dir and closes it when the test ends.
-func mustOpenSQLite(tb testing.TB, dir string, emb rag.Embedder) *rag.SQLite {
+func mustOpenSQLite(tb testing.TB, dir string, emb rag.Embedder) *sqlitestore.SQLite {
 	tb.Helper()
-	st, err := rag.OpenSQLite(context.Background(), dir, emb)
+	st, err := sqlitestore.Open(context.Background(), dir, emb)
 	if err != nil {
 		tb.Fatalf("OpenSQLite(%s): %v", dir, err)
 	}
@@ -139,7 +140,7 @@ func mustCounts(tb testing.TB, st rag.Store) [3]int {
 }
 
 // storeWithSeeds returns a store in a new directory holding the seeds.
-func storeWithSeeds(tb testing.TB) (*rag.SQLite, []prepared, string) {
+func storeWithSeeds(tb testing.TB) (*sqlitestore.SQLite, []prepared, string) {
 	tb.Helper()
 	dir := tb.TempDir()
 	st := mustOpenSQLite(tb, dir, rag.HashEmbedder(rag.DefaultDim))
@@ -510,7 +511,7 @@ func TestSQLiteReopenRebuildsIndexWithoutEmbedding(t *testing.T) {
 		e    rag.Embedder
 	}{{"failing embedder", failingEmbedder()}, {"counting embedder", counting}} {
 		t.Run(emb.name, func(t *testing.T) {
-			re, err := rag.OpenSQLite(ctx, dir, emb.e)
+			re, err := sqlitestore.Open(ctx, dir, emb.e)
 			if err != nil {
 				t.Fatalf("reopen: %v", err)
 			}
@@ -544,7 +545,7 @@ func TestSQLiteEmbedderMismatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st, err := rag.OpenSQLite(ctx, dir, tt.emb)
+			st, err := sqlitestore.Open(ctx, dir, tt.emb)
 			if err == nil {
 				st.Close()
 				t.Fatalf("OpenSQLite with %s: got no error, want rag.ErrEmbedderMismatch", tt.emb.Name)
@@ -640,7 +641,7 @@ func TestSQLiteConcurrentPut(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	emb := rag.HashEmbedder(rag.DefaultDim)
-	stores := []*rag.SQLite{mustOpenSQLite(t, dir, emb), mustOpenSQLite(t, dir, emb)}
+	stores := []*sqlitestore.SQLite{mustOpenSQLite(t, dir, emb), mustOpenSQLite(t, dir, emb)}
 	seeds := prepareSeeds(t)
 	const writers, perWriter = 6, 5
 	var wg sync.WaitGroup

@@ -1,4 +1,9 @@
-package rag
+// Package sqlitestore is the embedded rag.Store: a SQLite database (via the
+// pure-Go modernc.org/sqlite driver) is the source of truth for reports,
+// chunks with their embeddings, facts and an FTS5 keyword index, written one
+// transaction per report; chromem-go is the in-memory vector index, rebuilt
+// at open from the stored embeddings (never re-embedded).
+package sqlitestore
 
 import (
 	"context"
@@ -19,6 +24,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"fazhi/ingest"
+	"fazhi/rag"
 )
 
 // DBFile is the name of the SQLite database inside a data directory.
@@ -71,7 +77,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(tokens, town UNINDEXED,
 type SQLite struct {
 	db   *sql.DB
 	ver  *sql.Conn // a connection of its own: PRAGMA data_version is per connection
-	emb  Embedder
+	emb  rag.Embedder
 	path string
 
 	// writeMu lets one writer of this process at a time reach SQLite, so
@@ -92,10 +98,10 @@ type loadedReport struct {
 	ids  []string
 }
 
-// OpenSQLite opens (creating if needed) the store in dir for embedder emb.
-// It fails with ErrEmbedderMismatch when the stored vectors were made by
+// Open opens (creating if needed) the store in dir for embedder emb.
+// It fails with rag.ErrEmbedderMismatch when the stored vectors were made by
 // another embedder.
-func OpenSQLite(ctx context.Context, dir string, emb Embedder) (*SQLite, error) {
+func Open(ctx context.Context, dir string, emb rag.Embedder) (*SQLite, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
@@ -145,7 +151,7 @@ func (s *SQLite) checkEmbedder(ctx context.Context) error {
 	}
 	if name != s.emb.Name || dim != strconv.Itoa(s.emb.Dim) {
 		return fmt.Errorf("%w: the store in %s was embedded with %s (dim %s) but this run uses %s (dim %d); use the same --embedder, or ingest the reports again into a new --data directory",
-			ErrEmbedderMismatch, filepath.Dir(s.path), name, dim, s.emb.Name, s.emb.Dim)
+			rag.ErrEmbedderMismatch, filepath.Dir(s.path), name, dim, s.emb.Name, s.emb.Dim)
 	}
 	return nil
 }
@@ -199,8 +205,8 @@ func (s *SQLite) Has(ctx context.Context, id string) (string, bool, error) {
 }
 
 // Put stores a report, its chunks and facts in one transaction.
-func (s *SQLite) Put(ctx context.Context, rep ingest.Report, chunks []StoredChunk, facts []ingest.Fact) (IngestStatus, error) {
-	var status IngestStatus
+func (s *SQLite) Put(ctx context.Context, rep ingest.Report, chunks []rag.StoredChunk, facts []ingest.Fact) (rag.IngestStatus, error) {
+	var status rag.IngestStatus
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	err := retryBusy(ctx, func() error {
@@ -214,7 +220,7 @@ func (s *SQLite) Put(ctx context.Context, rep ingest.Report, chunks []StoredChun
 	return status, nil
 }
 
-func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []StoredChunk, facts []ingest.Fact) (IngestStatus, error) {
+func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []rag.StoredChunk, facts []ingest.Fact) (rag.IngestStatus, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return "", err
@@ -225,14 +231,14 @@ func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []StoredChun
 		return "", err
 	}
 	if n > 0 {
-		return StatusUnchanged, nil
+		return rag.StatusUnchanged, nil
 	}
-	status := StatusNew
+	status := rag.StatusNew
 	var oldID string
 	err = tx.QueryRowContext(ctx, `SELECT id FROM reports WHERE source = ?`, rep.Source).Scan(&oldID)
 	switch {
 	case err == nil:
-		status = StatusReplaced
+		status = rag.StatusReplaced
 		if err := deleteReportTx(ctx, tx, oldID); err != nil {
 			return "", err
 		}
@@ -301,7 +307,7 @@ func (s *SQLite) Delete(ctx context.Context, source string) error {
 		var id string
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM reports WHERE source = ?`, source).Scan(&id); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("report %q: %w", source, ErrNotFound)
+				return fmt.Errorf("report %q: %w", source, rag.ErrNotFound)
 			}
 			return err
 		}
@@ -317,7 +323,7 @@ func (s *SQLite) Delete(ctx context.Context, source string) error {
 }
 
 // Reports lists the stored reports, by town, year and source.
-func (s *SQLite) Reports(ctx context.Context) ([]ReportInfo, error) {
+func (s *SQLite) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.year, r.date, r.doc_number, r.ingested_at,
 		(SELECT count(*) FROM chunks c WHERE c.report_id = r.id), (SELECT count(*) FROM facts f WHERE f.report_id = r.id)
 		FROM reports r ORDER BY r.town, r.year, r.source`)
@@ -325,9 +331,9 @@ func (s *SQLite) Reports(ctx context.Context) ([]ReportInfo, error) {
 		return nil, fmt.Errorf("list reports: %w", err)
 	}
 	defer rows.Close()
-	var out []ReportInfo
+	var out []rag.ReportInfo
 	for rows.Next() {
-		var ri ReportInfo
+		var ri rag.ReportInfo
 		var at string
 		if err := rows.Scan(&ri.ID, &ri.Source, &ri.Title, &ri.Town, &ri.County, &ri.Year, &ri.Date, &ri.DocNumber, &at, &ri.Chunks, &ri.Facts); err != nil {
 			return nil, fmt.Errorf("list reports: %w", err)
@@ -339,7 +345,7 @@ func (s *SQLite) Reports(ctx context.Context) ([]ReportInfo, error) {
 }
 
 // Facts returns the facts matching f, by town, year, source and position.
-func (s *SQLite) Facts(ctx context.Context, f FactFilter) ([]ingest.Fact, error) {
+func (s *SQLite) Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, error) {
 	q := `SELECT r.source, r.town, r.year, f.section, f.subject, f.metric, f.value, f.unit, f.approx, f.quote
 		FROM facts f JOIN reports r ON r.id = f.report_id WHERE 1=1`
 	var args []any
@@ -382,11 +388,11 @@ func (s *SQLite) Facts(ctx context.Context, f FactFilter) ([]ingest.Fact, error)
 
 const hitColumns = `c.id, c.report_id, r.source, r.title, r.town, r.year, c.section, c.text`
 
-func scanHits(rows *sql.Rows) ([]Hit, error) {
+func scanHits(rows *sql.Rows) ([]rag.Hit, error) {
 	defer rows.Close()
-	var out []Hit
+	var out []rag.Hit
 	for rows.Next() {
-		var h Hit
+		var h rag.Hit
 		if err := rows.Scan(&h.ChunkID, &h.ReportID, &h.Source, &h.Title, &h.Town, &h.Year, &h.Section, &h.Text); err != nil {
 			return nil, err
 		}
@@ -395,7 +401,7 @@ func scanHits(rows *sql.Rows) ([]Hit, error) {
 	return out, rows.Err()
 }
 
-func scopeSQL(s Scope, townCol, yearCol string) (string, []any) {
+func scopeSQL(s rag.Scope, townCol, yearCol string) (string, []any) {
 	var b strings.Builder
 	var args []any
 	if len(s.Towns) > 0 {
@@ -417,7 +423,7 @@ func scopeSQL(s Scope, townCol, yearCol string) (string, []any) {
 }
 
 // Chunks returns every chunk of the reports in scope.
-func (s *SQLite) Chunks(ctx context.Context, sc Scope) ([]Hit, error) {
+func (s *SQLite) Chunks(ctx context.Context, sc rag.Scope) ([]rag.Hit, error) {
 	where, args := scopeSQL(sc, "r.town", "r.year")
 	rows, err := s.db.QueryContext(ctx, `SELECT `+hitColumns+` FROM chunks c JOIN reports r ON r.id = c.report_id WHERE 1=1`+where+` ORDER BY r.town, r.year, r.source, c.seq`, args...)
 	if err != nil {
@@ -431,7 +437,7 @@ func (s *SQLite) Chunks(ctx context.Context, sc Scope) ([]Hit, error) {
 }
 
 // Keyword runs a BM25 search over the FTS5 index.
-func (s *SQLite) Keyword(ctx context.Context, tokens []string, sc Scope, k int) ([]Hit, error) {
+func (s *SQLite) Keyword(ctx context.Context, tokens []string, sc rag.Scope, k int) ([]rag.Hit, error) {
 	q := ftsQuery(tokens)
 	if q == "" || k <= 0 {
 		return nil, nil
@@ -462,7 +468,7 @@ func (s *SQLite) Keyword(ctx context.Context, tokens []string, sc Scope, k int) 
 	return s.hitsByID(ctx, ids, scores)
 }
 
-func (s *SQLite) hitsByID(ctx context.Context, ids []int64, scores map[int64]float64) ([]Hit, error) {
+func (s *SQLite) hitsByID(ctx context.Context, ids []int64, scores map[int64]float64) ([]rag.Hit, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -488,7 +494,7 @@ func (s *SQLite) hitsByID(ctx context.Context, ids []int64, scores map[int64]flo
 
 // Vector searches the in-memory index: one chromem-go collection per
 // town, so a town filter scans only that town's chunks.
-func (s *SQLite) Vector(ctx context.Context, v []float32, sc Scope, k int) ([]Hit, error) {
+func (s *SQLite) Vector(ctx context.Context, v []float32, sc rag.Scope, k int) ([]rag.Hit, error) {
 	if k <= 0 || len(v) == 0 {
 		return nil, nil
 	}
