@@ -25,6 +25,7 @@ import (
 
 	"github.com/philippgille/chromem-go"
 
+	"fazhi/eval"
 	"fazhi/httpapi"
 	"fazhi/ingest"
 	"fazhi/internal/lookalike"
@@ -258,7 +259,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 				slowest, res.SlowestQuestion = d, tc.Question
 			}
 			if r == 0 {
-				if ok, _, _ := judge(tc, a); ok {
+				if eval.Judge(tc, a).OK {
 					res.Correct++
 				}
 			}
@@ -344,7 +345,7 @@ func startProfile(prefix, phase string) (func(), error) {
 }
 
 // benchCases reads the question file, or the first default that exists.
-func benchCases(path string) ([]evalCase, string, error) {
+func benchCases(path string) ([]eval.Case, string, error) {
 	if path == "" {
 		for _, p := range []string{filepath.Join("testdata", "eval", "seed-qa.jsonl"), filepath.Join("testdata", "eval", "fazhi-qa.jsonl")} {
 			if _, err := os.Stat(p); err == nil {
@@ -356,7 +357,7 @@ func benchCases(path string) ([]evalCase, string, error) {
 			return nil, "", errors.New("no question file: give --eval FILE.jsonl")
 		}
 	}
-	cases, err := readEvalFile(path)
+	cases, err := eval.ReadFile(path)
 	if err != nil {
 		return nil, "", err
 	}
@@ -418,7 +419,7 @@ func writeReports(dir string, gen []lookalike.Report, seedPaths, seedTexts []str
 // benchHTTP asks every question rounds times through POST /v1/ask on a
 // real server listening on 127.0.0.1, and returns the latencies and how
 // many answers of the first round were right.
-func benchHTTP(ctx context.Context, eng *rag.Engine, cases []evalCase, rounds int) ([]time.Duration, int, error) {
+func benchHTTP(ctx context.Context, eng *rag.Engine, cases []eval.Case, rounds int) ([]time.Duration, int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, 0, err
@@ -445,7 +446,7 @@ func benchHTTP(ctx context.Context, eng *rag.Engine, cases []evalCase, rounds in
 			}
 			lat = append(lat, d)
 			if r == 0 {
-				if ok, _, _ := judge(tc, a); ok {
+				if eval.Judge(tc, a).OK {
 					correct++
 				}
 			}
