@@ -249,10 +249,17 @@ func splitQuestion(text string) []string {
 	return parts
 }
 
-// multiAnswer answers each part of a split question and joins the answers.
+// multiAnswer answers each part of a split question and joins the answers
+// so that every part's figure stands in the first paragraph, the one
+// people read ("奔牛镇2022年度报告：排查矛盾纠纷186起；成功化解156起。"),
+// followed once by each sentence quoted.
 func (e *Engine) multiAnswer(ctx context.Context, parts []string, c *catalog) (Answer, error) {
 	out := Answer{Mode: "extractive", Citations: []Citation{}}
-	var texts []string
+	var heads, bodies, refusals []string
+	label := ""
+	seenBody := map[string]bool{}
+	seenCite := map[Citation]bool{}
+	lang := detectLang(parts[0])
 	for i, p := range parts {
 		var hist []Turn
 		if i > 0 {
@@ -262,12 +269,58 @@ func (e *Engine) multiAnswer(ctx context.Context, parts []string, c *catalog) (A
 		if err != nil {
 			return out, err
 		}
-		out.Found = out.Found || a.Found
-		out.Citations = append(out.Citations, a.Citations...)
-		texts = append(texts, a.Answer)
+		if !a.Found {
+			refusals = append(refusals, a.Answer)
+			heads = append(heads, say(lang, "“"+strings.TrimSpace(p)+"”报告中找不到答案", "“"+strings.TrimSpace(p)+"”: not found in the reports"))
+			continue
+		}
+		out.Found = true
+		for _, ci := range a.Citations {
+			if !seenCite[ci] {
+				seenCite[ci] = true
+				out.Citations = append(out.Citations, ci)
+			}
+		}
+		head, body, _ := strings.Cut(a.Answer, "\n\n")
+		l, rest, ok := cutLabel(head)
+		switch {
+		case ok && label == "":
+			label = l
+			head = rest
+		case ok && l == label:
+			head = rest
+		}
+		heads = append(heads, strings.TrimRight(strings.TrimSpace(head), "。."))
+		if body != "" && !seenBody[body] {
+			seenBody[body] = true
+			bodies = append(bodies, body)
+		}
 	}
-	out.Answer = strings.Join(texts, "\n\n")
+	if !out.Found {
+		out.Answer = strings.Join(uniq(refusals), "\n\n")
+		return out, nil
+	}
+	sep, end := "；", "。"
+	if lang == "en" {
+		sep, end = "; ", "."
+	}
+	first := strings.Join(heads, sep) + end
+	if label != "" {
+		first = label + first
+	}
+	out.Answer = strings.Join(append([]string{first}, bodies...), "\n\n")
 	return out, nil
+}
+
+// cutLabel splits "奔牛镇2022年度报告：排查186起" (or "Benniu (奔牛镇), 2022:
+// 186") after the report label.
+func cutLabel(head string) (label, rest string, ok bool) {
+	for _, sep := range []string{"：", ": "} {
+		if i := strings.Index(head, sep); i > 0 && i < 80 {
+			return head[:i+len(sep)], head[i+len(sep):], true
+		}
+	}
+	return "", head, false
 }
 
 var dateInText = regexp.MustCompile(`\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月`)
