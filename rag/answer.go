@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"fazhi/ingest"
 )
 
 // Thresholds of the extractive answerer, settled on the evaluation sets
@@ -76,13 +78,37 @@ var ErrEmptyQuestion = fmt.Errorf("empty question")
 // extractive is the offline answerer: it finds the figure or sentences
 // that answer and quotes them, or says the reports do not state it.
 func (e *Engine) extractive(ctx context.Context, question Question) (Answer, error) {
+	return e.extractiveExcept(ctx, question, nil)
+}
+
+// usedFacts are the figures earlier parts of a question were answered
+// with: a later part ("…几名律师参与？审查合同多少份？") asks for another.
+type usedFacts map[factKey]bool
+
+type factKey struct {
+	report, quote string
+	value         float64
+	unit          string
+}
+
+func keyOf(r ReportInfo, f ingest.Fact) factKey {
+	return factKey{report: r.ID, quote: f.Quote, value: f.Value, unit: f.Unit}
+}
+
+func (e *Engine) extractiveExcept(ctx context.Context, question Question, used usedFacts) (Answer, error) {
 	c, err := e.catalog(ctx)
 	if err != nil {
 		return Answer{}, err
 	}
 	text := resolveFollowUp(question.Text, question.History, c.towns, e.gloss)
-	if parts := splitQuestion(text); len(parts) > 1 {
-		return e.multiAnswer(ctx, parts, c)
+	if used == nil {
+		isPlace := func(s string) bool {
+			q := analyse(s, c.towns, e.gloss)
+			return len(q.Towns) > 0 || q.UnknownTown != ""
+		}
+		if parts := splitQuestion(text, isPlace); len(parts) > 1 {
+			return e.multiAnswer(ctx, text, parts)
+		}
 	}
 	q := analyse(text, c.towns, e.gloss)
 	a := Answer{Mode: "extractive", Citations: []Citation{}}
@@ -161,7 +187,10 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 			// Too many reports to read every figure: those retrieval found.
 			factScope = reportsOf(sents)
 		}
-		if f, s, twins, ok := e.bestFact(ctx, q, m, factScope, allow); ok {
+		if f, s, twins, ok := e.bestFact(ctx, q, m, factScope, allow, used); ok {
+			if used != nil {
+				used[keyOf(s.report, f)] = true
+			}
 			a := factAnswer(q, f, s)
 			for _, r := range twins {
 				a.Citations = append(a.Citations, citation(r, f.Section, f.Quote))
@@ -225,49 +254,129 @@ func (e *Engine) extractive(ctx context.Context, question Question) (Answer, err
 	return a, nil
 }
 
-// splitQuestion splits a question that asks for two figures ("立案查处了
-// 多少件违法案件，罚没了多少钱？") into its parts; the later parts inherit
-// the place and time of the first through follow-up resolution.
-func splitQuestion(text string) []string {
-	if strings.Count(text, "多少")+strings.Count(text, "几") < 2 {
-		return nil
-	}
+// maxQuestionParts bounds how many parts one question is answered in.
+const maxQuestionParts = 6
+
+// splitQuestion splits a question that asks for several figures into its
+// parts: "立案查处了多少件违法案件，罚没了多少钱？", "…几次?…多少份?" (ASCII
+// or full-width marks alike), "A、B、C各有多少项？", "how many A and how
+// many B…?". A clause that asks nothing ("截至2020年底,") stays with the
+// part after it. Lists of places ("渔门镇和城关镇分别…") are comparisons,
+// not parts: isPlace tells them. Later parts take the place and time of
+// the whole question through follow-up resolution.
+func splitQuestion(text string, isPlace func(string) bool) []string {
 	var parts []string
-	for _, p := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune("，,；;？?", r) }) {
-		if strings.TrimSpace(p) != "" {
-			parts = append(parts, p)
-		}
+	if detectLang(text) == "en" {
+		parts = splitEnglish(text)
+	} else if parts = splitClauses(text); len(parts) < 2 {
+		parts = splitList(text, isPlace)
 	}
 	if len(parts) < 2 {
 		return nil
 	}
-	for _, p := range parts {
-		if !containsAny(p, "多少", "几") {
-			return nil
-		}
+	if len(parts) > maxQuestionParts {
+		parts = parts[:maxQuestionParts]
 	}
 	return parts
+}
+
+func asksFigureZh(s string) bool { return containsAny(s, "多少", "几") }
+
+// splitClauses splits at clause marks into clauses that each ask for a
+// figure.
+func splitClauses(text string) []string {
+	if strings.Count(text, "多少")+strings.Count(text, "几") < 2 {
+		return nil
+	}
+	var parts []string
+	pending := ""
+	for _, c := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune("，,；;？?", r) }) {
+		if strings.TrimSpace(c) == "" {
+			continue
+		}
+		if !asksFigureZh(c) {
+			pending += c + "，"
+			continue
+		}
+		parts = append(parts, pending+c)
+		pending = ""
+	}
+	if pending != "" && len(parts) > 0 {
+		parts[len(parts)-1] += "，" + strings.TrimSuffix(pending, "，")
+	}
+	return parts
+}
+
+// listAsk matches "A、B、C各有多少项" / "A和B分别是多少".
+var listAsk = regexp.MustCompile(`^(.*?)(各有|各是|各为|各|分别有|分别是|分别为|分别)(多少|几)(.*)$`)
+
+// splitList splits "A、B、C各有多少项" into "A有多少项", "B有多少项", …
+func splitList(text string, isPlace func(string) bool) []string {
+	m := listAsk.FindStringSubmatch(strings.TrimRight(text, "？?。 "))
+	if m == nil {
+		return nil
+	}
+	items := strings.FieldsFunc(m[1], func(r rune) bool { return strings.ContainsRune("、和及与", r) })
+	if len(items) < 2 {
+		return nil
+	}
+	ask := "有" + m[3] + m[4]
+	parts := make([]string, 0, len(items))
+	for i, it := range items {
+		if i > 0 && (isPlace(it) || utf8.RuneCountInString(it) < 2) {
+			return nil // 渔门镇和城关镇分别…: a comparison of places
+		}
+		parts = append(parts, it+ask)
+	}
+	return parts
+}
+
+// enAnd finds where an English question starts asking again: ", and how
+// many", " and what".
+var enAnd = regexp.MustCompile(`(?i),?\s+and\s+(how many|how much|what|which)\b`)
+
+func splitEnglish(text string) []string {
+	lower := strings.ToLower(text)
+	if !strings.Contains(lower, "how many") && !strings.Contains(lower, "how much") {
+		return nil
+	}
+	var parts []string
+	start := 0
+	for _, loc := range enAnd.FindAllStringSubmatchIndex(text, -1) {
+		parts = append(parts, strings.TrimSpace(text[start:loc[0]]))
+		start = loc[2]
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return append(parts, strings.TrimSpace(text[start:]))
 }
 
 // multiAnswer answers each part of a split question and joins the answers
 // so that every part's figure stands in the first paragraph, the one
 // people read ("奔牛镇2022年度报告：排查矛盾纠纷186起；成功化解156起。"),
 // followed once by each sentence quoted.
-func (e *Engine) multiAnswer(ctx context.Context, parts []string, c *catalog) (Answer, error) {
+func (e *Engine) multiAnswer(ctx context.Context, whole string, parts []string) (Answer, error) {
 	out := Answer{Mode: "extractive", Citations: []Citation{}}
 	var heads, bodies, refusals []string
 	label := ""
 	seenBody := map[string]bool{}
 	seenCite := map[Citation]bool{}
-	lang := detectLang(parts[0])
+	lang := detectLang(whole)
+	used := usedFacts{}
 	for i, p := range parts {
-		var hist []Turn
-		if i > 0 {
-			hist = []Turn{{Role: "user", Content: parts[0]}}
-		}
-		a, err := e.extractive(ctx, Question{Text: p, History: hist})
+		hist := []Turn{{Role: "user", Content: whole}}
+		a, err := e.extractiveExcept(ctx, Question{Text: p, History: hist}, used)
 		if err != nil {
 			return out, err
+		}
+		if !a.Found && i > 0 {
+			// "…, and how many sessions were held?": a later part often
+			// leaves its subject to the part before it.
+			a, err = e.extractiveExcept(ctx, Question{Text: parts[i-1] + " " + p, History: hist}, used)
+			if err != nil {
+				return out, err
+			}
 		}
 		if !a.Found {
 			refusals = append(refusals, a.Answer)

@@ -111,12 +111,12 @@ func scoreFact(q Query, m *matcher, f *docFact) float64 {
 // twins are the other reports in scope that state the same figure in the
 // same words (the same report ingested as .txt and .pdf, say): the answer
 // cites them too.
-func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []ReportInfo, allow func(text, section string) bool) (f ingest.Fact, s sentence, twins []ReportInfo, ok bool) {
+func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []ReportInfo, allow func(text, section string) bool, used usedFacts) (f ingest.Fact, s sentence, twins []ReportInfo, ok bool) {
 	cands, err := e.scoreFacts(ctx, q, m, scope)
-	if allow != nil {
+	if allow != nil || len(used) > 0 {
 		kept := cands[:0:0]
 		for _, c := range cands {
-			if allow(c.fact.Quote, c.fact.Section) {
+			if (allow == nil || allow(c.fact.Quote, c.fact.Section)) && !used[keyOf(c.rep, c.fact)] {
 				kept = append(kept, c)
 			}
 		}

@@ -23,6 +23,6 @@ func FuzzAnalyse(f *testing.F) {
 			}
 		}
 		resolveFollowUp(q, []Turn{{Role: "user", Content: "渔门镇2020年调解了多少矛盾纠纷？"}}, towns, g)
-		splitQuestion(q)
+		splitQuestion(q, func(string) bool { return false })
 	})
 }

@@ -2,6 +2,8 @@ package rag
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -131,5 +133,31 @@ func TestSameNameTownsByCounty(t *testing.T) {
 		if got := analyse(tt.q, towns, g).Towns; !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("%s: got towns %v, want %v", tt.q, got, tt.want)
 		}
+	}
+}
+
+func TestSplitQuestion(t *testing.T) {
+	isPlace := func(s string) bool { return strings.HasSuffix(s, "镇") }
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"万古镇2025年已开展专题学习多少次?研讨交流又有几次?", []string{"万古镇2025年已开展专题学习多少次", "研讨交流又有几次"}},
+		{"立案查处了多少件违法案件，罚没了多少钱？", []string{"立案查处了多少件违法案件", "罚没了多少钱"}},
+		{"截至2020年底,广内街道法律顾问团有几名律师参与?审查合同多少份?", []string{"截至2020年底，广内街道法律顾问团有几名律师参与", "审查合同多少份"}},
+		{"下蜀镇梳理的基本清单、配合清单、收回清单各有多少项?", []string{"下蜀镇梳理的基本清单有多少项", "配合清单有多少项", "收回清单有多少项"}},
+		{"渔门镇和城关镇分别调解了多少纠纷？", nil},
+		{"渔门镇2020年调解了多少矛盾纠纷？", nil},
+		{"How many judicial suggestions and how many procuratorial suggestions did Langxi county receive?", []string{"How many judicial suggestions", "how many procuratorial suggestions did Langxi county receive?"}},
+		{"How many events were held, and what coverage did they reach?", []string{"How many events were held", "what coverage did they reach?"}},
+		{"How many disputes did Yumen mediate in 2020?", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			got := splitQuestion(tt.q, isPlace)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
