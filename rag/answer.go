@@ -209,19 +209,13 @@ func (e *Engine) extractiveExcept(ctx context.Context, question Question, used u
 		}
 	}
 	best, score := -1, 0.0
-	plan := asksPlan(q.Text)
+	wants := wantsOf(q)
 	for i, s := range sents {
-		sc := m.cover(s.grams)
-		if q.Kind == KindWho && hasPersonHint(s.text) {
-			sc += 0.1 // a sentence that names the person beats "以党委书记为组长"
+		var prev *sentence
+		if i > 0 && sents[i-1].report.ID == s.report.ID && sents[i-1].section == s.section {
+			prev = &sents[i-1]
 		}
-		if q.Kind == KindWhen && !dateInText.MatchString(s.text) {
-			sc *= 0.7
-		}
-		if planSection(s.section) && !plan {
-			sc *= 0.9 // what is planned is not what was done
-		}
-		if sc > score {
+		if sc := scoreSentence(m, wants, s, prev); sc > score {
 			best, score = i, sc
 		}
 	}

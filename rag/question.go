@@ -308,6 +308,9 @@ var englishStop = map[string]bool{
 }
 
 func kindOf(text, lower, lang string) (string, []string) {
+	if asksFrequency(text, lower) || asksWeekday(text, lower) {
+		return KindWhat, nil // "多长时间…一次": 每半年, a phrase, not a count
+	}
 	units := unitsAsked(text, lower)
 	switch {
 	case strings.Contains(text, "率") && containsAny(text, "多少", "是多少", "几"), containsAny(lower, "rate", "percentage", "percent", "proportion"):
@@ -438,7 +441,7 @@ func aggregateOf(text, lower string, towns int) string {
 
 func metaOf(text, lower string) string {
 	asksReport := containsAny(text, "报告", "文件", "落款", "印发", "发布", "成文") || containsAny(lower, "report", "issued", "document")
-	if containsAny(text, "通知", "依据", "根据", "引用", "规定", "意见", "方案", "纲要") || containsAny(lower, "notice", "cited", "based on", "according to") {
+	if containsAny(text, "通知", "依据", "根据", "引用", "规定", "意见", "方案", "纲要", "计划", "细则", "办法") || containsAny(lower, "notice", "cited", "based on", "according to") || containsAnyWord(lower, docNounsEn) {
 		return "" // about a document the report cites, not the report
 	}
 	switch {

@@ -161,3 +161,29 @@ func TestSplitQuestion(t *testing.T) {
 		})
 	}
 }
+
+func TestWantsOf(t *testing.T) {
+	tests := []struct {
+		q    string
+		want sentenceWants
+		kind string
+	}{
+		{"郑庄镇2025年多长时间召开一次党委会议听取法治建设情况汇报?", sentenceWants{frequency: true}, KindWhat},
+		{"How often did the party committee hear reports on rule-of-law work?", sentenceWants{frequency: true}, KindWhat},
+		{"2025年广顺街道干部每周哪一天参加集中学习?", sentenceWants{weekday: true}, KindWhat},
+		{"坡头镇2019年依法治镇工作领导小组的办公室设在哪里?", sentenceWants{where: true}, KindWhat},
+		{"Which district work plan did Xuzhuang town implement in 2025?", sentenceWants{namedDoc: true}, KindWhat},
+		{"What is the name of Benniu town's mediation service brand?", sentenceWants{name: true}, KindWhat},
+		{"渔门镇2020年调解了多少矛盾纠纷？", sentenceWants{}, KindCount},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			q := analyse(tt.q, nil, nil)
+			got := wantsOf(q)
+			got.person, got.date, got.plan = false, false, false
+			if got != tt.want || q.Kind != tt.kind {
+				t.Errorf("got %+v kind %s, want %+v kind %s", got, q.Kind, tt.want, tt.kind)
+			}
+		})
+	}
+}
