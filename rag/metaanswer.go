@@ -14,9 +14,27 @@ func (e *Engine) metaAnswer(ctx context.Context, q Query, scope []ReportInfo) (A
 	r := scope[0]
 	var value, quote string
 	switch q.Meta {
+	case "issuer", "addressee":
+		open, err := e.opening(ctx, r)
+		if err != nil || open == "" {
+			return Answer{}, false
+		}
+		if q.Meta == "issuer" {
+			value = strings.Join(issuersIn(open), "、")
+		} else {
+			value = addresseeIn(open)
+		}
+		quote = strings.TrimSpace(open)
 	case "date":
 		if r.Date == "" {
-			return Answer{}, false
+			open, err := e.opening(ctx, r)
+			if err != nil {
+				return Answer{}, false
+			}
+			if m := publishedRe.FindStringSubmatch(open); m != nil {
+				value, quote = m[1], m[0]
+			}
+			break
 		}
 		y, _ := strconv.Atoi(r.Date[:4])
 		m, _ := strconv.Atoi(r.Date[5:7])
@@ -53,6 +71,8 @@ func (e *Engine) metaAnswer(ctx context.Context, q Query, scope []ReportInfo) (A
 		"doc_number": {"文号", "document number"},
 		"county":     {"所属县（区）", "county/district"},
 		"title":      {"标题", "title"},
+		"issuer":     {"报告机关", "issuing bodies"},
+		"addressee":  {"报送对象", "addressee"},
 	}
 	l := labels[q.Meta]
 	a.Answer = say(q.Lang,
@@ -74,3 +94,75 @@ func (e *Engine) metaAnswer(ctx context.Context, q Query, scope []ReportInfo) (A
 
 // writtenDate is a full date as reports write it, in Arabic or Chinese numerals.
 var writtenDate = regexp.MustCompile(`(?:19|20)\d{2}年\d{1,2}月\d{1,2}日|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日`)
+
+// opening is the start of a report as stored, before its body: page
+// furniture, the issuing bodies, the title and the addressee. The source
+// line that fetched pages carry ("来源: URL") is left out.
+func (e *Engine) opening(ctx context.Context, r ReportInfo) (string, error) {
+	d, err := e.doc(ctx, r)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, s := range d.sentences {
+		if b.Len() > 600 {
+			break
+		}
+		b.WriteString(s.text)
+		b.WriteString("\n")
+	}
+	open := sourceLineRe.ReplaceAllString(b.String(), "")
+	if rs := []rune(open); len(rs) > 200 {
+		open = string(rs[:200])
+	}
+	return open, nil
+}
+
+var (
+	sourceLineRe = regexp.MustCompile(`来源[:：]\s*[\x21-\x7e]+`)
+	// organRe is an issuing body as title blocks name one: "中共楠木铺乡党委",
+	// "重庆市荣昌区人民政府广顺街道办事处", "浚县人民政府".
+	organRe = regexp.MustCompile(`(?:中共|中国共产党)?\p{Han}{1,24}?(?:人民政府\p{Han}{2,12}?办事处|工作委员会|管理委员会|委员会|党工委|党委|人民政府|办事处|县委|区委|市委|管委会)`)
+	// addresseeRe is the addressee line: "区委、区政府:", "城中区委全面依法治区委员会:".
+	addresseeRe = regexp.MustCompile(`(?:^|报告|\n)\s*([\p{Han}、]{2,30}?)[:：]`)
+	// publishedRe is the publication date page furniture states.
+	publishedRe = regexp.MustCompile(`(?:日期|发布时间|发布日期|成文日期)[:：]\s*((?:19|20)\d{2}(?:年\d{1,2}月\d{1,2}日|-\d{1,2}-\d{1,2}))`)
+)
+
+// issuersIn lists the issuing bodies a report's title block names: the
+// bodies before its "关于…" or "2023年…报告" title.
+func issuersIn(open string) []string {
+	head, end := open, -1
+	for _, stop := range []string{"关于", "报告"} {
+		if i := strings.Index(head, stop); i >= 0 {
+			head, end = head[:i], i
+		}
+	}
+	if loc := yearInClause.FindStringIndex(head); loc != nil {
+		head, end = head[:loc[0]], loc[0]
+	}
+	if end < 0 || strings.ContainsAny(head, ":：。,，") {
+		return nil // no title block: the text opens with its addressee or body
+	}
+	var out []string
+	for _, m := range organRe.FindAllString(head, -1) {
+		if !contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// addresseeIn returns the body a report is addressed to, or "".
+func addresseeIn(open string) string {
+	for _, m := range addresseeRe.FindAllStringSubmatch(open, -1) {
+		a := m[1]
+		if containsAny(a, "来源", "日期", "时间", "发布", "浏览", "位置") {
+			continue
+		}
+		if containsAny(a, "委", "政府", "人大", "办公室") {
+			return a
+		}
+	}
+	return ""
+}

@@ -35,7 +35,7 @@ type Query struct {
 	Units       []string // acceptable units for the figure asked for; nil = any
 	Groups      []TermGroup
 	Aggregate   string // "", "max", "min", "list", "total"
-	Meta        string // "", "date", "doc_number", "county", "title": asks about the report itself
+	Meta        string // "", "date", "doc_number", "county", "title", "issuer", "addressee": asks about the report itself
 	Metric      string // the domain metric the question asks for, when recognisable
 }
 
@@ -445,6 +445,12 @@ func metaOf(text, lower string) string {
 		return "" // about a document the report cites, not the report
 	}
 	switch {
+	case containsAny(text, "名义", "联名", "哪两个机关", "哪两个机构", "哪个机关", "发文机关", "署名", "落款单位") || asksReport && containsAny(text, "由谁", "谁提交", "谁报送", "谁发布", "谁印发") ||
+		containsAny(lower, "in the name of", "on behalf of", "issued by", "jointly", "which organs", "which bodies", "who submitted", "who issued"):
+		return "issuer"
+	case asksReport && containsAny(text, "呈报给", "报送给", "报给谁", "向谁报告", "呈送", "主送", "报告对象", "提交给", "报送对象") ||
+		containsAny(lower, "submitted to", "addressed to", "sent to", "reported to"):
+		return "addressee"
 	case containsAny(text, "文号", "发文字号", "文件编号") || containsAny(lower, "document number", "reference number", "doc number"):
 		return "doc_number"
 	case asksReport && (containsAny(text, "什么时候", "何时", "哪天", "哪一天", "时间") || containsAny(strings.ReplaceAll(text, "日期间", ""), "日期") || containsAny(lower, "when", " date")):
