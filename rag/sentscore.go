@@ -34,7 +34,7 @@ var (
 	// newPointRe starts a new point ("二是", "（三）", "2、"): such a
 	// sentence does not go on about the sentence before it.
 	newPointRe = regexp.MustCompile(`^\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|[一二三四五六七八九十]+、|首先|其次|再次|最后|同时)`)
-	whereRe      = regexp.MustCompile(`设在|设于|下设[^，。,]{0,8}在|位于|驻[^，。,]{1,8}(?:中心|所|站)`)
+	whereRe    = regexp.MustCompile(`设在|设于|下设[^，。,]{0,8}在|位于|驻[^，。,]{1,8}(?:中心|所|站)`)
 )
 
 func wantsOf(q Query) sentenceWants {
