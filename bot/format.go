@@ -258,6 +258,8 @@ func ingestText(res rag.IngestResult) string {
 		verb = "已更新"
 	case rag.StatusUnchanged:
 		verb = "内容未变，无需导入"
+	case rag.StatusDuplicate:
+		verb = "内容与已有报告 " + res.DuplicateOf + " 相同，未导入"
 	default:
 		verb = "已处理（" + string(res.Status) + "）"
 	}

@@ -39,7 +39,8 @@ func (s *Server) handleListDocuments(w http.ResponseWriter, r *http.Request) {
 
 // handleUploadDocument serves POST /v1/documents: a multipart form whose
 // "file" field is ingested. 201 when the report is new or replaced, 200
-// when it was already stored unchanged.
+// when nothing was written: it was stored unchanged, or its content is
+// stored under another name (status "duplicate", duplicate_of that name).
 func (s *Server) handleUploadDocument(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUploadBytes+multipartOverhead)
 	mr, err := r.MultipartReader()
@@ -61,7 +62,7 @@ func (s *Server) handleUploadDocument(w http.ResponseWriter, r *http.Request) {
 		s.engineError(w, r, "ingest", err)
 		return
 	}
-	if res.Status == rag.StatusUnchanged {
+	if res.Status == rag.StatusUnchanged || res.Status == rag.StatusDuplicate {
 		writeJSON(w, http.StatusOK, res)
 		return
 	}
@@ -167,11 +168,12 @@ func ingestErrorStatus(err error) (int, bool) {
 	return 0, false
 }
 
-// handleDeleteDocument serves DELETE /v1/documents/{source}.
+// handleDeleteDocument serves DELETE /v1/documents/{source...}; a
+// source may hold "/" ("渔门镇/2020年工作报告.txt").
 func (s *Server) handleDeleteDocument(w http.ResponseWriter, r *http.Request) {
 	source := r.PathValue("source")
-	if source == "" || !utf8.ValidString(source) || strings.ContainsAny(source, "/\\\x00") {
-		writeError(w, http.StatusBadRequest, "source: must be a report file name")
+	if _, err := rag.CheckSource(source); err != nil {
+		writeError(w, http.StatusBadRequest, "source: "+err.Error()+" (a report's name as listed)")
 		return
 	}
 	if err := s.eng.Delete(r.Context(), source); err != nil {

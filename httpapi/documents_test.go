@@ -215,6 +215,9 @@ func TestDeleteDocument(t *testing.T) {
 		{"not found", "/v1/documents/nope.txt", fmt.Errorf("delete nope.txt: %w", rag.ErrNotFound), http.StatusNotFound, "nope.txt"},
 		{"store failure", "/v1/documents/a.txt", errors.New("disk"), http.StatusInternalServerError, "a.txt"},
 		{"escaped slash", "/v1/documents/..%2Fsecret", nil, http.StatusBadRequest, ""},
+		{"relative path", "/v1/documents/%E6%B8%94%E9%97%A8%E9%95%87/2020.txt", nil, http.StatusNoContent, "渔门镇/2020.txt"},
+		{"escaped relative path", "/v1/documents/%E6%B8%94%E9%97%A8%E9%95%87%2F2020.txt", nil, http.StatusNoContent, "渔门镇/2020.txt"},
+		{"backslash", "/v1/documents/a%5Cb.txt", nil, http.StatusBadRequest, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -139,7 +139,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/models", s.handleModels)
 	s.mux.HandleFunc("GET /v1/documents", s.handleListDocuments)
 	s.mux.HandleFunc("POST /v1/documents", s.requireAdmin(s.handleUploadDocument))
-	s.mux.HandleFunc("DELETE /v1/documents/{source}", s.requireAdmin(s.handleDeleteDocument))
+	s.mux.HandleFunc("DELETE /v1/documents/{source...}", s.requireAdmin(s.handleDeleteDocument))
 	s.mux.HandleFunc("GET /v1/facts", s.handleFacts)
 	s.mux.HandleFunc("GET /v1/stats", s.handleStats)
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)

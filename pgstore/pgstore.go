@@ -284,7 +284,8 @@ func (s *Store) Has(ctx context.Context, id string) (string, bool, error) {
 
 // Put stores a report, its chunks and facts in one transaction,
 // replacing the report of the same source; a report whose id is stored
-// already is left as it is. Writers take turns on an advisory lock, so
+// already is left as it is, or moved to its relative path (see
+// rag.Store.Put). Writers take turns on an advisory lock, so
 // replicas ingesting at once cannot interleave.
 func (s *Store) Put(ctx context.Context, rep ingest.Report, chunks []rag.StoredChunk, facts []ingest.Fact) (rag.IngestStatus, error) {
 	for _, c := range chunks {
@@ -297,13 +298,24 @@ func (s *Store) Put(ctx context.Context, rep ingest.Report, chunks []rag.StoredC
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock); err != nil {
 			return err
 		}
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reports WHERE id = $1)`, rep.ID).Scan(&exists); err != nil {
+		var stored string
+		switch err := tx.QueryRow(ctx, `SELECT source FROM reports WHERE id = $1`, rep.ID).Scan(&stored); {
+		case err == nil:
+			var taken bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reports WHERE source = $1)`, rep.Source).Scan(&taken); err != nil {
+				return err
+			}
+			status = rag.StoredStatus(stored, rep.Source, taken)
+			if status != rag.StatusRenamed {
+				return nil
+			}
+			if _, err := tx.Exec(ctx, `UPDATE reports SET source = $1 WHERE id = $2`, rep.Source, rep.ID); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE corpus SET version = version + 1`)
 			return err
-		}
-		if exists {
-			status = rag.StatusUnchanged
-			return nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
 		}
 		status = rag.StatusNew
 		var oldID string

@@ -4,14 +4,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"fazhi/ingest"
 )
@@ -209,7 +212,10 @@ func (e *Engine) Delete(ctx context.Context, source string) error {
 // IngestFile ingests a report held in memory; name is its file name and
 // gives its format.
 func (e *Engine) IngestFile(ctx context.Context, name string, data []byte) (IngestResult, error) {
-	name = filepath.Base(name)
+	name, err := CheckSource(filepath.Base(name))
+	if err != nil {
+		return IngestResult{}, fmt.Errorf("load: %w", err)
+	}
 	sum := sha256.Sum256(data)
 	id := hex.EncodeToString(sum[:])
 	if res, done, err := e.unchanged(ctx, name, id); done || err != nil {
@@ -222,9 +228,20 @@ func (e *Engine) IngestFile(ctx context.Context, name string, data []byte) (Inge
 	return e.ingestText(ctx, name, id, text)
 }
 
-// IngestPath ingests the report file at path.
+// IngestPath ingests the report file at path under its file name.
 func (e *Engine) IngestPath(ctx context.Context, path string) (IngestResult, error) {
-	name := filepath.Base(path)
+	return e.IngestPathAs(ctx, path, filepath.Base(path))
+}
+
+// IngestPathAs ingests the report file at path under source, the name
+// it is known by: its path relative to the folder being ingested, with
+// forward slashes ("渔门镇/2020年工作报告.txt"), so that files of the same
+// name in different folders are different reports.
+func (e *Engine) IngestPathAs(ctx context.Context, path, source string) (IngestResult, error) {
+	name, err := CheckSource(source)
+	if err != nil {
+		return IngestResult{}, fmt.Errorf("load %s: %w", path, err)
+	}
 	id, err := e.hashFile(path)
 	if err != nil {
 		return IngestResult{}, err
@@ -261,6 +278,23 @@ func (e *Engine) hashFile(path string) (string, error) {
 		return "", fmt.Errorf("load %s: %w", filepath.Base(path), err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// CheckSource validates a report source (its name): a clean relative
+// path of non-empty elements separated by "/", as `fazhi ingest` stores
+// files found in folders. It returns the source unchanged when valid.
+func CheckSource(source string) (string, error) {
+	switch {
+	case source == "":
+		return "", errors.New("empty report name")
+	case !utf8.ValidString(source):
+		return "", errors.New("report name is not valid UTF-8")
+	case strings.ContainsAny(source, "\\\x00"):
+		return "", fmt.Errorf("report name %q: use / to separate folders, and no NUL", source)
+	case strings.HasPrefix(source, "/") || path.Clean(source) != source || source == "." || source == ".." || strings.HasPrefix(source, "../"):
+		return "", fmt.Errorf("report name %q: must be a clean relative path", source)
+	}
+	return source, nil
 }
 
 // unchanged reports whether this very file (same name, same content) is
@@ -369,5 +403,21 @@ func (e *Engine) ingestText(ctx context.Context, name, id, raw string) (IngestRe
 		return IngestResult{}, err
 	}
 	res := IngestResult{Source: name, Status: status, Report: ReportInfo{Report: rep, Chunks: len(chunks), Facts: len(facts)}}
+	if status == StatusDuplicate || status == StatusUnchanged {
+		// Nothing was written: describe the report that holds the
+		// content, by the name it is stored under.
+		src, ok, err := e.store.Has(ctx, id)
+		if err != nil {
+			return IngestResult{}, err
+		}
+		if ok && src != name {
+			res.DuplicateOf = src
+		}
+		if c, err := e.catalog(ctx); err == nil {
+			if ri, ok := c.byID[id]; ok {
+				res.Report = ri
+			}
+		}
+	}
 	return res, nil
 }

@@ -3,6 +3,8 @@ package rag
 import (
 	"context"
 	"errors"
+	"path"
+	"strings"
 
 	"fazhi/ingest"
 )
@@ -45,8 +47,12 @@ type Scope struct {
 // index, embedded) and pgstore (PostgreSQL with pgvector, scale-out).
 type Store interface {
 	// Put stores a report with its chunks and facts in one transaction,
-	// replacing a report of the same source. A report whose ID is already
-	// stored is left as it is (StatusUnchanged).
+	// replacing a report of the same source (StatusReplaced). A report
+	// whose ID (content) is already stored is left as it is: under the
+	// same source StatusUnchanged, under another StatusDuplicate, except
+	// that a report stored under the bare file name of rep.Source (as
+	// stores made before sources were relative paths hold it) is moved to
+	// rep.Source when no report has that source (StatusRenamed).
 	Put(ctx context.Context, rep ingest.Report, chunks []StoredChunk, facts []ingest.Fact) (IngestStatus, error)
 	// Has reports whether a report with this ID is stored, and its source.
 	Has(ctx context.Context, id string) (source string, ok bool, err error)
@@ -64,4 +70,20 @@ type Store interface {
 	// other processes.
 	Refresh(ctx context.Context) error
 	Close() error
+}
+
+// StoredStatus is what Put does with a report whose content is stored
+// already under storedSource, when it comes as source: StatusUnchanged
+// for the same source; StatusRenamed when storedSource is the bare file
+// name of source (a store made before sources were relative paths) and
+// no report has source yet (sourceTaken false); StatusDuplicate
+// otherwise. Both stores decide through it.
+func StoredStatus(storedSource, source string, sourceTaken bool) IngestStatus {
+	switch {
+	case storedSource == source:
+		return StatusUnchanged
+	case !sourceTaken && strings.Contains(source, "/") && path.Base(source) == storedSource:
+		return StatusRenamed
+	}
+	return StatusDuplicate
 }

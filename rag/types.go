@@ -16,7 +16,7 @@ type Question struct {
 
 // Citation points at the sentence an answer rests on.
 type Citation struct {
-	Source  string `json:"source"` // the report's file name
+	Source  string `json:"source"` // the report's name: its path relative to the ingested folder
 	Title   string `json:"title"`
 	Town    string `json:"town"`
 	Year    int    `json:"year"`
@@ -44,7 +44,7 @@ type ReportInfo struct {
 
 // FactFilter selects facts; zero fields match everything.
 type FactFilter struct {
-	Source string // exact report file name
+	Source string // exact report source (its name or relative path)
 	Town   string
 	Year   int
 	Metric string
@@ -68,11 +68,20 @@ const (
 	StatusNew       IngestStatus = "new"
 	StatusReplaced  IngestStatus = "replaced"
 	StatusUnchanged IngestStatus = "unchanged"
+	// StatusDuplicate: the content is stored already under another
+	// source (IngestResult.DuplicateOf); nothing was written.
+	StatusDuplicate IngestStatus = "duplicate"
+	// StatusRenamed: the content was stored under the bare file name of
+	// this source, as stores made before sources were relative paths
+	// hold it; it is now stored under this source.
+	StatusRenamed IngestStatus = "renamed"
 )
 
-// IngestResult reports the outcome of ingesting one file.
+// IngestResult reports the outcome of ingesting one file. Report is the
+// report as stored: for a duplicate, the one that already holds the content.
 type IngestResult struct {
-	Source string       `json:"source"`
-	Status IngestStatus `json:"status"`
-	Report ReportInfo   `json:"report"`
+	Source      string       `json:"source"`
+	Status      IngestStatus `json:"status"`
+	DuplicateOf string       `json:"duplicate_of,omitempty"`
+	Report      ReportInfo   `json:"report"`
 }

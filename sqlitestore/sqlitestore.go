@@ -226,12 +226,23 @@ func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []rag.Stored
 		return "", err
 	}
 	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE id = ?`, rep.ID).Scan(&n); err != nil {
+	var stored string
+	switch err := tx.QueryRowContext(ctx, `SELECT source FROM reports WHERE id = ?`, rep.ID).Scan(&stored); {
+	case err == nil:
+		var taken int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM reports WHERE source = ?`, rep.Source).Scan(&taken); err != nil {
+			return "", err
+		}
+		status := rag.StoredStatus(stored, rep.Source, taken > 0)
+		if status != rag.StatusRenamed {
+			return status, nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE reports SET source = ? WHERE id = ?`, rep.Source, rep.ID); err != nil {
+			return "", err
+		}
+		return status, tx.Commit()
+	case !errors.Is(err, sql.ErrNoRows):
 		return "", err
-	}
-	if n > 0 {
-		return rag.StatusUnchanged, nil
 	}
 	status := rag.StatusNew
 	var oldID string

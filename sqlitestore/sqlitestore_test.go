@@ -173,7 +173,7 @@ func TestSQLitePut(t *testing.T) {
 	}{
 		{"new report", orig, rag.StatusNew, 1, len(orig.chunks)},
 		{"same bytes again", orig, rag.StatusUnchanged, 1, len(orig.chunks)},
-		{"same content under another name", sameContent, rag.StatusUnchanged, 1, len(orig.chunks)},
+		{"same content under another name", sameContent, rag.StatusDuplicate, 1, len(orig.chunks)},
 		{"another report", other, rag.StatusNew, 2, len(orig.chunks) + len(other.chunks)},
 		{"same source, new content", edited, rag.StatusReplaced, 2, len(edited.chunks) + len(other.chunks)},
 		{"edited again unchanged", edited, rag.StatusUnchanged, 2, len(edited.chunks) + len(other.chunks)},

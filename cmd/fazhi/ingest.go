@@ -41,18 +41,35 @@ func runIngest(ctx context.Context, args []string, env func(string) string, stdo
 		fmt.Fprintln(stderr, "error:", e)
 		sum.failed++
 	}
-	fmt.Fprintf(stdout, "ingested %d files: %d new, %d replaced, %d unchanged, %d failed\n",
-		len(files)+len(walkErrs), sum.new, sum.replaced, sum.unchanged, sum.failed)
+	renamed, duplicate := "", ""
+	if sum.renamed > 0 {
+		// Stores made before sources were relative paths.
+		renamed = fmt.Sprintf("%d renamed to their relative path, ", sum.renamed)
+	}
+	if sum.duplicate > 0 {
+		duplicate = fmt.Sprintf("%d duplicate, ", sum.duplicate)
+	}
+	fmt.Fprintf(stdout, "ingested %d files: %d new, %d replaced, %s%d unchanged, %s%d failed\n",
+		len(files)+len(walkErrs), sum.new, sum.replaced, renamed, sum.unchanged, duplicate, sum.failed)
 	if sum.failed > 0 {
 		return exitCode(1)
 	}
 	return ctx.Err()
 }
 
+// reportFile is a file to ingest and the source it is stored under: its
+// path relative to the folder named on the command line, or its name
+// when the file itself was named.
+type reportFile struct {
+	path, source string
+}
+
 // collectFiles expands directories (recursively) into their files, in a
-// stable order. Hidden files and directories are skipped.
-func collectFiles(paths []string) ([]string, []error) {
-	var files []string
+// stable order. Hidden files and directories are skipped. Two files that
+// would be stored under the same source (x.txt in two folders named on
+// the command line) are an error for the second, never a replacement.
+func collectFiles(paths []string) ([]reportFile, []error) {
+	var files []reportFile
 	var errs []error
 	for _, p := range paths {
 		st, err := os.Stat(p)
@@ -61,7 +78,7 @@ func collectFiles(paths []string) ([]string, []error) {
 			continue
 		}
 		if !st.IsDir() {
-			files = append(files, p)
+			files = append(files, reportFile{path: p, source: filepath.Base(p)})
 			continue
 		}
 		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
@@ -76,7 +93,12 @@ func collectFiles(paths []string) ([]string, []error) {
 				return nil
 			}
 			if d.Type().IsRegular() {
-				files = append(files, path)
+				rel, err := filepath.Rel(p, path)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", path, err))
+					return nil
+				}
+				files = append(files, reportFile{path: path, source: filepath.ToSlash(rel)})
 			}
 			return nil
 		})
@@ -84,17 +106,29 @@ func collectFiles(paths []string) ([]string, []error) {
 			errs = append(errs, err)
 		}
 	}
-	sort.Strings(files)
-	return files, errs
+	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	bySource := map[string]string{}
+	kept := files[:0]
+	for _, f := range files {
+		if other, ok := bySource[f.source]; ok {
+			if other != f.path {
+				errs = append(errs, fmt.Errorf("%s: would be stored as %q like %s; ingest the two folders in separate runs or from a common parent folder", f.path, f.source, other))
+			}
+			continue
+		}
+		bySource[f.source] = f.path
+		kept = append(kept, f)
+	}
+	return kept, errs
 }
 
 type ingestSummary struct {
-	new, replaced, unchanged, failed int
+	new, replaced, renamed, unchanged, duplicate, failed int
 }
 
 // ingestFiles ingests files with bounded concurrency; one file's failure
 // does not stop the others. Each report is stored in its own transaction.
-func ingestFiles(ctx context.Context, eng *rag.Engine, files []string, workers int, prog *progress, stderr io.Writer) ingestSummary {
+func ingestFiles(ctx context.Context, eng *rag.Engine, files []reportFile, workers int, prog *progress, stderr io.Writer) ingestSummary {
 	var (
 		mu  sync.Mutex
 		sum ingestSummary
@@ -106,12 +140,12 @@ func ingestFiles(ctx context.Context, eng *rag.Engine, files []string, workers i
 			break
 		}
 		g.Go(func() error {
-			res, err := eng.IngestPath(ctx, f)
+			res, err := eng.IngestPathAs(ctx, f.path, f.source)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				sum.failed++
-				prog.fail(f, err, stderr)
+				prog.fail(f.path, err, stderr)
 				return nil
 			}
 			switch res.Status {
@@ -119,10 +153,14 @@ func ingestFiles(ctx context.Context, eng *rag.Engine, files []string, workers i
 				sum.new++
 			case rag.StatusReplaced:
 				sum.replaced++
+			case rag.StatusRenamed:
+				sum.renamed++
+			case rag.StatusDuplicate:
+				sum.duplicate++
 			default:
 				sum.unchanged++
 			}
-			prog.done(f, res)
+			prog.done(f.path, res)
 			return nil
 		})
 	}
@@ -160,6 +198,10 @@ func (p *progress) done(path string, res rag.IngestResult) {
 		return
 	}
 	r := res.Report
+	if res.DuplicateOf != "" {
+		fmt.Fprintf(p.w, "%-9s %s  same content as %s (%s %d)\n", res.Status, path, res.DuplicateOf, r.Town, r.Year)
+		return
+	}
 	fmt.Fprintf(p.w, "%-9s %s  %s %d  chunks=%d facts=%d\n", res.Status, path, r.Town, r.Year, r.Chunks, r.Facts)
 }
 
