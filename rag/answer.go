@@ -42,6 +42,11 @@ func (e *Engine) AskStream(ctx context.Context, q Question, onChunk func(string)
 		// Condensing a follow-up is the chain's job; the offline carry-over
 		// of slots gives it a standalone question to start from.
 		q.Text = resolveFollowUp(q.Text, q.History, c.towns, e.gloss)
+		ctx, release, err := e.enterGate(ctx)
+		if err != nil {
+			return Answer{}, err
+		}
+		defer release()
 		a, err := e.llm.Answer(ctx, q, onChunk)
 		if err == nil || ctx.Err() != nil {
 			return a, err
@@ -157,6 +162,14 @@ func (e *Engine) extractiveExcept(ctx context.Context, question Question, used u
 		}
 	}
 	if q.Aggregate != "" && (q.Kind == KindCount || q.Kind == KindRate) {
+		if len(scope) > maxScopeReports {
+			ctx, release, err := e.enterGate(ctx)
+			if err != nil {
+				return Answer{}, err
+			}
+			defer release()
+			return e.aggregate(ctx, q, scope)
+		}
 		return e.aggregate(ctx, q, scope)
 	}
 	sents, err := e.candidates(ctx, c, q, scope)

@@ -26,6 +26,7 @@ type Engine struct {
 	emb      Embedder
 	gloss    *Glossary
 	llm      *LLMChain
+	gate     Gate
 	limits   ingest.Limits
 	chunkOpt ingest.ChunkOptions
 	log      *slog.Logger
@@ -54,6 +55,35 @@ func WithChunkOptions(o ingest.ChunkOptions) Option { return func(e *Engine) { e
 // WithLLM makes the Engine answer through a language model chain; the
 // extractive answerer stays the fallback the numeric guard uses.
 func WithLLM(c *LLMChain) Option { return func(e *Engine) { e.llm = c } }
+
+// Gate admits expensive answers (an LLM answer, a total over many
+// reports): Enter waits for a slot and returns the function that frees
+// it, or an error when there is none to be had. ratelimit.Gate satisfies
+// it.
+type Gate interface {
+	Enter(ctx context.Context) (release func(), err error)
+}
+
+// WithGate makes expensive answers go through g; the Engine holds at most
+// one slot per question, however it is answered.
+func WithGate(g Gate) Option { return func(e *Engine) { e.gate = g } }
+
+// heldKey marks a context whose question already holds a gate slot.
+type heldKey struct{}
+
+// enterGate takes a slot of the Engine's gate for an expensive answer.
+// It returns the context to answer under and the release function (a
+// no-op without a gate, or when ctx already holds a slot).
+func (e *Engine) enterGate(ctx context.Context) (context.Context, func(), error) {
+	if e.gate == nil || ctx.Value(heldKey{}) != nil {
+		return ctx, func() {}, nil
+	}
+	release, err := e.gate.Enter(ctx)
+	if err != nil {
+		return ctx, nil, fmt.Errorf("expensive question: %w", err)
+	}
+	return context.WithValue(ctx, heldKey{}, true), release, nil
+}
 
 // NewEngine returns an Engine over store, embedding with emb.
 func NewEngine(ctx context.Context, store Store, emb Embedder, opts ...Option) (*Engine, error) {

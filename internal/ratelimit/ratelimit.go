@@ -1,5 +1,6 @@
 // Package ratelimit holds the token-bucket limiter that the HTTP API (per
-// client address) and the Telegram bot (per user) share.
+// client) and the Telegram bot (per user) share, and the Gate that bounds
+// how many expensive questions run at once.
 package ratelimit
 
 import (
