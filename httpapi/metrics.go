@@ -38,13 +38,22 @@ type metrics struct {
 	durations map[string]*histogram
 	answers   [2]uint64 // [found=false, found=true]
 	ingested  uint64
+	refusals  map[string]uint64 // by reason
 }
 
 func newMetrics() *metrics {
 	return &metrics{
 		requests:  make(map[requestKey]uint64),
 		durations: make(map[string]*histogram),
+		refusals:  map[string]uint64{reasonRate: 0, reasonBusy: 0, reasonAPIKey: 0},
 	}
+}
+
+// refuse counts one request refused for reason.
+func (m *metrics) refuse(reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.refusals[reason]++
 }
 
 // observeRequest counts one finished request.
@@ -115,7 +124,14 @@ func (m *metrics) write(w io.Writer) error {
 		hists[r] = histogram{counts: append([]uint64(nil), h.counts...), sum: h.sum, count: h.count}
 	}
 	answers, ingested := m.answers, m.ingested
+	reasons := make([]string, 0, len(m.refusals))
+	refusals := make(map[string]uint64, len(m.refusals))
+	for r, n := range m.refusals {
+		reasons = append(reasons, r)
+		refusals[r] = n
+	}
 	m.mu.Unlock()
+	sort.Strings(reasons)
 
 	sort.Slice(reqKeys, func(i, j int) bool {
 		a, b := reqKeys[i], reqKeys[j]
@@ -154,6 +170,10 @@ func (m *metrics) write(w io.Writer) error {
 	fmt.Fprintf(bw, "fazhi_answers_total{found=\"true\"} %d\n", answers[1])
 	header(bw, "fazhi_reports_ingested_total", "counter", "Reports ingested (new or replaced) since the process started.")
 	fmt.Fprintf(bw, "fazhi_reports_ingested_total %d\n", ingested)
+	header(bw, "fazhi_http_refusals_total", "counter", "Requests refused before an answer: rate_limit (the client's budget is spent), busy (too many expensive questions at once), api_key (missing or unknown API key).")
+	for _, r := range reasons {
+		fmt.Fprintf(bw, "fazhi_http_refusals_total{reason=%s} %d\n", labelValue(r), refusals[r])
+	}
 	return bw.Flush()
 }
 

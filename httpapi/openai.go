@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -11,8 +12,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"fazhi/internal/ratelimit"
 	"fazhi/rag"
 )
 
@@ -254,53 +257,68 @@ func (s *Server) handleChatCompletions(w http.ResponseWriter, r *http.Request) {
 }
 
 // streamChat answers with server-sent events. The stream starts with the
-// first piece of the answer, so an Engine failure before that is still a
-// proper JSON error response; a failure after it ends the stream with an
-// error event.
+// first piece of the answer or, if none comes within the heartbeat
+// interval (an LLM answer is held back for the numeric guard), with a
+// comment line, repeated every interval so that proxies and clients keep
+// the connection open. An Engine failure before the stream starts is
+// still a proper JSON error response; after, it ends the stream with an
+// error event and [DONE]. When the server shuts down, a stream still
+// waiting for its answer gets ShutdownGrace more and then ends the same
+// way.
 func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, q rag.Question, id string, created int64) {
-	rc := http.NewResponseController(w)
-	started := false
-	var streamed strings.Builder
-	send := func(c chatChunk) error {
+	stamp := func(c chatChunk) chatChunk {
 		c.ID, c.Object, c.Created, c.Model = id, "chat.completion.chunk", created, s.cfg.ModelName
-		return writeEvent(w, rc, c)
+		return c
 	}
+	st := &sseStream{
+		w:       w,
+		rc:      http.NewResponseController(w),
+		opening: stamp(chatChunk{Choices: []chunkChoice{{Delta: chunkDelta{Role: "assistant"}}}}),
+	}
+	send := func(c chatChunk) error { return st.event(stamp(c)) }
 	content := func(text string) error {
 		return send(chatChunk{Choices: []chunkChoice{{Delta: chunkDelta{Content: text}}}})
 	}
-	start := func() error {
-		if started {
-			return nil
-		}
-		started = true
-		h := w.Header()
-		h.Set("Content-Type", "text/event-stream; charset=utf-8")
-		h.Set("Cache-Control", "no-cache")
-		h.Set("X-Accel-Buffering", "no")
-		w.WriteHeader(http.StatusOK)
-		return send(chatChunk{Choices: []chunkChoice{{Delta: chunkDelta{Role: "assistant"}}}})
-	}
 
-	ans, err := s.eng.AskStream(r.Context(), q, func(piece string) error {
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	stopWatch := s.watchStream(ctx, cancel, st)
+	var streamed strings.Builder
+	ans, err := s.eng.AskStream(ctx, q, func(piece string) error {
 		if piece == "" {
 			return nil
-		}
-		if err := start(); err != nil {
-			return err
 		}
 		streamed.WriteString(piece)
 		return content(piece)
 	})
+	stopWatch()
 	if err != nil {
-		if !started {
+		shutdown := errors.Is(context.Cause(ctx), errShuttingDown)
+		if !st.begun() {
+			if shutdown {
+				w.Header().Set("Retry-After", "5")
+				writeError(w, http.StatusServiceUnavailable, "the server is shutting down: ask again")
+				return
+			}
 			s.engineError(w, r, "chat stream", err)
 			return
 		}
-		if r.Context().Err() == nil {
-			s.log.Error("engine failed mid-stream", "op", "chat stream", "err", err)
-			_ = writeEvent(w, rc, map[string]errorBody{"error": {Error: "internal error"}})
-			_ = writeDone(w, rc)
+		if r.Context().Err() != nil {
+			return // the client is gone
 		}
+		msg := "internal error"
+		var busy *ratelimit.BusyError
+		switch {
+		case shutdown:
+			msg = "the server is shutting down: ask again"
+		case errors.As(err, &busy):
+			s.metrics.refuse(reasonBusy)
+			msg = "too many expensive questions at once: try again later"
+		default:
+			s.log.Error("engine failed mid-stream", "op", "chat stream", "err", err)
+		}
+		_ = st.event(map[string]errorBody{"error": {Error: msg}})
+		_ = st.done()
 		return
 	}
 	s.metrics.countAnswer(ans.Found)
@@ -318,7 +336,7 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, q rag.Questi
 	stop := "stop"
 	found := ans.Found
 	steps := []func() error{
-		start,
+		st.begin,
 		func() error {
 			if rest == "" {
 				return nil
@@ -332,13 +350,127 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, q rag.Questi
 				Found:     &found,
 			})
 		},
-		func() error { return writeDone(w, rc) },
+		st.done,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return // the client is gone
 		}
 	}
+}
+
+// errShuttingDown is the cause given to a stream's context when the
+// server stops before its answer is ready.
+var errShuttingDown = errors.New("the server is shutting down")
+
+// watchStream sends st a heartbeat comment every Heartbeat until ctx ends
+// and, once the server begins to shut down, cancels ctx with
+// errShuttingDown after ShutdownGrace. The returned function stops it and
+// waits until it has.
+func (s *Server) watchStream(ctx context.Context, cancel context.CancelCauseFunc, st *sseStream) (stop func()) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(s.cfg.Heartbeat)
+		defer tick.Stop()
+		closing := s.closing
+		var grace <-chan time.Time
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := st.comment("keep-alive"); err != nil {
+					return // the client is gone; its context ends too
+				}
+			case <-closing:
+				closing = nil
+				t := time.NewTimer(s.cfg.ShutdownGrace)
+				defer t.Stop()
+				grace = t.C
+			case <-grace:
+				cancel(errShuttingDown)
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
+// sseStream writes one server-sent event stream; the heartbeat and the
+// answer write to it from two goroutines. The response starts (headers,
+// then the opening event) with whatever is written first.
+type sseStream struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	opening any // the first event
+
+	mu      sync.Mutex
+	started bool
+}
+
+// begin starts the stream, once.
+func (st *sseStream) begin() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.beginLocked()
+}
+
+func (st *sseStream) beginLocked() error {
+	if st.started {
+		return nil
+	}
+	st.started = true
+	h := st.w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	st.w.WriteHeader(http.StatusOK)
+	return writeEvent(st.w, st.rc, st.opening)
+}
+
+// begun reports whether the response has started.
+func (st *sseStream) begun() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.started
+}
+
+// event starts the stream if need be and sends v as one event.
+func (st *sseStream) event(v any) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := st.beginLocked(); err != nil {
+		return err
+	}
+	return writeEvent(st.w, st.rc, v)
+}
+
+// comment starts the stream if need be and sends a comment line, which
+// clients ignore and proxies see as traffic.
+func (st *sseStream) comment(text string) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := st.beginLocked(); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(st.w, ": "+text+"\n\n"); err != nil {
+		return err
+	}
+	return flush(st.rc)
+}
+
+// done ends the stream with data: [DONE].
+func (st *sseStream) done() error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return writeDone(st.w, st.rc)
 }
 
 // writeEvent sends v as one "data: <json>" event and flushes it.

@@ -17,14 +17,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"fazhi/ingest"
+	"fazhi/internal/ratelimit"
 	"fazhi/rag"
 )
 
@@ -40,22 +42,56 @@ type Engine interface {
 	Delete(ctx context.Context, source string) error
 }
 
-// Config tunes a Server. The zero value is usable: writes are disabled and
-// every limit takes its default.
+// Config tunes a Server. The zero value is usable: writes are disabled,
+// no proxy is trusted, no API key is known and every limit takes its
+// default.
 type Config struct {
 	AdminToken     string // bearer token for write endpoints; "" = writes disabled (403)
 	MaxBodyBytes   int64  // JSON bodies, default 1 MiB (413 beyond)
 	MaxUploadBytes int64  // multipart uploads, default 50 MiB
-	RatePerMinute  int    // per-client (remote IP) request limit, default 120; 0 = default, negative = off
+	RatePerMinute  int    // per-client request limit on /v1/, default 60; 0 = default, negative = off
 	ModelName      string // for /v1/models, default "fazhi"
+
+	// TrustedProxies are the peers whose X-Forwarded-For (or X-Real-IP)
+	// names the client; other peers' forwarding headers are ignored.
+	TrustedProxies []netip.Prefix
+	// LimitLocal applies the per-client limit to local tools too:
+	// loopback peers that send no forwarding header, unlimited otherwise.
+	LimitLocal bool
+	// APIKeys maps reader API keys (Authorization: Bearer KEY) to their
+	// names; a request with a key is that key's client.
+	APIKeys map[string]string
+	// RequireAPIKey refuses /v1/ requests without a known key (401).
+	RequireAPIKey bool
+	// KeyRatePerMinute is each API key's request limit, default 600 (a
+	// key is often a chat front end that several people share); 0 =
+	// default, negative = off.
+	KeyRatePerMinute int
+	// Heartbeat is the interval of the comment lines a stream sends while
+	// an answer is being prepared, default 10 s.
+	Heartbeat time.Duration
+	// ShutdownGrace is how long, once Shutdown is called, a stream still
+	// waiting for its answer goes on before it ends with an error event,
+	// default 5 s.
+	ShutdownGrace time.Duration
 }
 
 // Defaults applied by New to zero Config fields.
 const (
-	DefaultMaxBodyBytes   = 1 << 20
-	DefaultMaxUploadBytes = 50 << 20
-	DefaultRatePerMinute  = 120
-	DefaultModelName      = "fazhi"
+	DefaultMaxBodyBytes     = 1 << 20
+	DefaultMaxUploadBytes   = 50 << 20
+	DefaultRatePerMinute    = 60
+	DefaultKeyRatePerMinute = 600
+	DefaultModelName        = "fazhi"
+	DefaultHeartbeat        = 10 * time.Second
+	DefaultShutdownGrace    = 5 * time.Second
+)
+
+// The reasons of fazhi_http_refusals_total.
+const (
+	reasonRate   = "rate_limit" // the client's budget is spent
+	reasonBusy   = "busy"       // too many expensive questions at once
+	reasonAPIKey = "api_key"    // a missing or unknown API key
 )
 
 // MaxQuestionRunes is the longest question (in characters) the API accepts.
@@ -74,8 +110,12 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	metrics *metrics
-	limiter *rateLimiter // nil when rate limiting is off
+	limiter *rateLimiter // per address; nil when off
+	keyLim  *rateLimiter // per API key; nil when off
 	started time.Time
+
+	closing  chan struct{} // closed by Shutdown
+	shutOnce sync.Once
 }
 
 // New returns a Server calling eng. A nil log discards log output.
@@ -89,8 +129,17 @@ func New(eng Engine, cfg Config, log *slog.Logger) *Server {
 	if cfg.RatePerMinute == 0 {
 		cfg.RatePerMinute = DefaultRatePerMinute
 	}
+	if cfg.KeyRatePerMinute == 0 {
+		cfg.KeyRatePerMinute = DefaultKeyRatePerMinute
+	}
 	if cfg.ModelName == "" {
 		cfg.ModelName = DefaultModelName
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = DefaultHeartbeat
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -102,9 +151,13 @@ func New(eng Engine, cfg Config, log *slog.Logger) *Server {
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
 		started: time.Now(),
+		closing: make(chan struct{}),
 	}
 	if cfg.RatePerMinute > 0 {
 		s.limiter = newRateLimiter(cfg.RatePerMinute, maxRateClients, time.Now)
+	}
+	if cfg.KeyRatePerMinute > 0 {
+		s.keyLim = newRateLimiter(cfg.KeyRatePerMinute, maxRateClients, time.Now)
 	}
 	s.routes()
 	return s
@@ -123,6 +176,15 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+}
+
+// Shutdown tells the streams in progress that the server is stopping:
+// each still waiting for its answer gets ShutdownGrace more, then ends
+// with an error event and [DONE] rather than being cut. Call it when the
+// http.Server shuts down (http.Server.RegisterOnShutdown); it returns at
+// once and may be called more than once.
+func (s *Server) Shutdown() {
+	s.shutOnce.Do(func() { close(s.closing) })
 }
 
 // CountIngested adds n reports ingested outside the HTTP API (for example
@@ -149,10 +211,12 @@ func (s *Server) routes() {
 }
 
 // ServeHTTP routes r, applying (in order) panic recovery, security headers,
-// the per-client rate limit on /v1/ routes, metrics and the request log.
+// on /v1/ routes the API key check and the per-client rate limit, metrics
+// and the request log.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
+	var who client
 	_, pattern := s.mux.Handler(r)
 	route := routeLabel(pattern)
 
@@ -178,17 +242,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d := time.Since(start)
 		s.metrics.observeRequest(route, r.Method, rec.code(), d)
 		s.log.Info("http request", "method", r.Method, "route", route, "status", rec.code(),
-			"duration_ms", float64(d.Microseconds())/1000, "bytes", rec.bytes, "remote", clientIP(r))
+			"duration_ms", float64(d.Microseconds())/1000, "bytes", rec.bytes,
+			"remote", remoteAddr(r).String(), "client", who.id)
 	}()
 
-	if s.limiter != nil && strings.HasPrefix(r.URL.Path, "/v1/") {
-		if ok, retry := s.limiter.allow(clientIP(r)); !ok {
-			secs := int(retry.Seconds() + 0.999)
-			if secs < 1 {
-				secs = 1
+	if strings.HasPrefix(r.URL.Path, "/v1/") {
+		var refused *refusal
+		if who, refused = s.identify(r); refused != nil {
+			s.metrics.refuse(refused.reason)
+			if refused.status == http.StatusUnauthorized {
+				rec.Header().Set("WWW-Authenticate", `Bearer realm="fazhi"`)
 			}
-			rec.Header().Set("Retry-After", strconv.Itoa(secs))
-			writeError(rec, http.StatusTooManyRequests, "rate limit exceeded: try again later")
+			writeError(rec, refused.status, refused.msg)
+			return
+		}
+		if ok, retry := s.allow(who); !ok {
+			s.tooMany(rec, reasonRate, retry, "rate limit exceeded: try again later")
 			return
 		}
 	}
@@ -213,14 +282,34 @@ func routeLabel(pattern string) string {
 	return pattern
 }
 
-// clientIP is the remote IP of the connection. Forwarding headers are not
-// trusted: behind a reverse proxy all clients share the proxy's bucket.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// allow takes a token from who's budget: its key's or its address's.
+// Local tools are not limited unless LimitLocal says so; nor is the
+// admin.
+func (s *Server) allow(who client) (bool, time.Duration) {
+	switch {
+	case who.id == "admin":
+		return true, 0
+	case who.key:
+		if s.keyLim == nil {
+			return true, 0
+		}
+		return s.keyLim.allow(who.id)
+	case who.local && !s.cfg.LimitLocal, s.limiter == nil:
+		return true, 0
 	}
-	return host
+	return s.limiter.allow(who.id)
+}
+
+// tooMany refuses with 429, a Retry-After of whole seconds (at least
+// one) and a count under reason.
+func (s *Server) tooMany(w http.ResponseWriter, reason string, retry time.Duration, msg string) {
+	s.metrics.refuse(reason)
+	secs := int(retry.Seconds() + 0.999)
+	if secs < 1 {
+		secs = 1
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeError(w, http.StatusTooManyRequests, msg)
 }
 
 // statusRecorder remembers the status and size of a response.
@@ -302,12 +391,17 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorBody{Error: msg})
 }
 
-// engineError translates an Engine failure into a response: an empty
-// question (should validation here miss one) is the client's, cancellation
-// and timeouts get their own statuses, everything else a generic 500 whose
-// detail is logged only.
+// engineError translates an Engine failure into a response: a refusal of
+// the gate for expensive questions is a 429, an empty question (should
+// validation here miss one) is the client's, cancellation and timeouts
+// get their own statuses, everything else a generic 500 whose detail is
+// logged only.
 func (s *Server) engineError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	var busy *ratelimit.BusyError
 	switch {
+	case errors.As(err, &busy):
+		s.log.Warn("too many expensive questions", "op", op, "err", err)
+		s.tooMany(w, reasonBusy, busy.RetryAfter, "too many expensive questions at once: try again later")
 	case errors.Is(err, rag.ErrEmptyQuestion):
 		writeError(w, http.StatusBadRequest, "question: must not be empty")
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
