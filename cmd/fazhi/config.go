@@ -31,6 +31,10 @@ type config struct {
 	httpClient *http.Client
 }
 
+// defaultMaxFileMB is --max-file-mb unless set; deploy/nginx/fazhi.conf
+// lets uploads this large (and the multipart envelope) through.
+const defaultMaxFileMB = 50
+
 // defaultData is the data directory when neither --data nor FAZHI_DATA
 // says otherwise.
 const defaultData = "fazhi-data"
@@ -50,7 +54,7 @@ func commonFlags(fs *flag.FlagSet, c *config, env func(string) string) {
 	fs.StringVar(&c.EmbedURL, "embed-url", env("FAZHI_EMBED_URL"), "base URL of the embedding server (env FAZHI_EMBED_URL)")
 	fs.StringVar(&c.LLM, "llm", env("FAZHI_LLM"), "language model: ollama:MODEL or openai:MODEL; empty answers offline (env FAZHI_LLM)")
 	fs.StringVar(&c.LLMURL, "llm-url", env("FAZHI_LLM_URL"), "base URL of the LLM server, e.g. an OpenAI-compatible vLLM, DeepSeek or DashScope endpoint (env FAZHI_LLM_URL)")
-	fs.IntVar(&c.MaxFileMB, "max-file-mb", 50, "largest report file accepted, in MB")
+	fs.IntVar(&c.MaxFileMB, "max-file-mb", defaultMaxFileMB, "largest report file accepted, in MB")
 	fs.IntVar(&c.LLMLimit, "llm-concurrency", 4, "LLM calls in flight at most")
 	c.LLMKey = env("FAZHI_LLM_API_KEY")
 	c.EmbedKey = envOr(env, "FAZHI_EMBED_API_KEY", c.LLMKey)
@@ -113,7 +117,7 @@ func (c *config) limits() ingest.Limits {
 }
 
 // open opens the store and the engine the config names.
-func (c *config) open(ctx context.Context, log *slog.Logger) (*rag.Engine, rag.Store, error) {
+func (c *config) open(ctx context.Context, log *slog.Logger, extra ...rag.Option) (*rag.Engine, rag.Store, error) {
 	emb, err := c.embedder()
 	if err != nil {
 		return nil, nil, err
@@ -130,7 +134,7 @@ func (c *config) open(ctx context.Context, log *slog.Logger) (*rag.Engine, rag.S
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := []rag.Option{rag.WithLogger(log), rag.WithLimits(c.limits())}
+	opts := append([]rag.Option{rag.WithLogger(log), rag.WithLimits(c.limits())}, extra...)
 	if c.LLM != "" {
 		model, err := newLLM(c.LLM, c.LLMURL, c.LLMKey, c.client())
 		if err != nil {

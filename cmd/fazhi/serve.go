@@ -24,7 +24,8 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	addr := fs.String("addr", envOr(env, "FAZHI_ADDR", "127.0.0.1:8080"), "listen address (env FAZHI_ADDR)")
 	adminToken := fs.String("admin-token", env("FAZHI_ADMIN_TOKEN"), "bearer token for write endpoints (env FAZHI_ADMIN_TOKEN)")
 	samples := fs.Bool("samples", true, "ingest the sample reports built into the binary when the store is empty")
-	rate := fs.Int("rate", httpapi.DefaultRatePerMinute, "requests per minute per client; negative turns the limit off")
+	var lim limitFlags
+	lim.register(fs, env)
 	var tg bot.Config
 	fs.StringVar(&tg.Token, "telegram-token", env("FAZHI_TELEGRAM_TOKEN"), "Telegram bot token; empty disables the bot (env FAZHI_TELEGRAM_TOKEN)")
 	fs.StringVar(&tg.APIURL, "telegram-api-url", env("FAZHI_TELEGRAM_API_URL"), "Bot API server URL, for a self-hosted server (env FAZHI_TELEGRAM_API_URL)")
@@ -33,7 +34,11 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	var err error
+	apiCfg, err := lim.apiConfig()
+	if err != nil {
+		return err
+	}
+	apiCfg.AdminToken = *adminToken
 	if tg.AllowedUsers, err = bot.ParseIDs(*allowed); err != nil {
 		return fmt.Errorf("--telegram-allowed-users: %w", err)
 	}
@@ -41,13 +46,13 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 		return fmt.Errorf("--telegram-admins: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	eng, st, err := c.open(ctx, log)
+	eng, st, err := c.open(ctx, log, rag.WithGate(lim.gate()))
 	if err != nil {
 		return err
 	}
 	defer st.Close() // the store closes last
 
-	api := httpapi.New(eng, httpapi.Config{AdminToken: *adminToken, RatePerMinute: *rate}, log)
+	api := httpapi.New(eng, apiCfg, log)
 	if *samples {
 		n, err := ingestSamples(ctx, eng, log)
 		if err != nil {
@@ -63,6 +68,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	srv := httpapi.NewHTTPServer(*addr, api)
+	srv.RegisterOnShutdown(api.Shutdown)
 	errc := make(chan error, 2)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -70,7 +76,9 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 		}
 	}()
 	fmt.Fprintf(stdout, "fazhi serving on http://%s\n", ln.Addr())
-	log.Info("serving", "addr", ln.Addr().String(), "llm", c.LLM != "")
+	log.Info("serving", "addr", ln.Addr().String(), "llm", c.LLM != "",
+		"trusted_proxies", fmt.Sprint(apiCfg.TrustedProxies), "api_keys", len(apiCfg.APIKeys),
+		"require_api_key", apiCfg.RequireAPIKey, "rate_per_minute", apiCfg.RatePerMinute)
 
 	botCtx, stopBot := context.WithCancel(ctx)
 	defer stopBot()
