@@ -94,10 +94,18 @@ type server struct {
 // cleanup if it still runs.
 func launchServe(t *testing.T, bin string, env []string, args ...string) *server {
 	t.Helper()
-	s := &server{dir: t.TempDir(), stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
-	s.cmd.Env = childEnv(env...)
-	s.cmd.Dir = s.dir
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = childEnv(env...)
+	cmd.Dir = t.TempDir()
+	return launchCmd(t, cmd)
+}
+
+// launchCmd starts cmd, a command that runs `fazhi serve` and prints
+// where it listens, without waiting for it. The process is SIGKILLed at
+// cleanup if it still runs.
+func launchCmd(t *testing.T, cmd *exec.Cmd) *server {
+	t.Helper()
+	s := &server{cmd: cmd, dir: cmd.Dir, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	s.cmd.Stdout, s.cmd.Stderr = s.stdout, s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start fazhi serve: %v", err)
