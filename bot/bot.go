@@ -40,6 +40,7 @@ import (
 	"github.com/go-telegram/bot/models"
 
 	"fazhi/ingest"
+	"fazhi/internal/ratelimit"
 	"fazhi/rag"
 )
 
@@ -416,6 +417,12 @@ func (b *Bot) allow(ctx context.Context, m *models.Message) bool {
 // unless the bot is shutting down.
 func (b *Bot) engineFailed(ctx context.Context, m *models.Message, op string, err error) {
 	if ctx.Err() != nil {
+		return
+	}
+	var busy *ratelimit.BusyError
+	if errors.As(err, &busy) {
+		b.log.Warn("bot: too many expensive questions", "op", op, "chat", m.Chat.ID, "user", m.From.ID, "err", err)
+		b.replyText(ctx, m, msgBusy)
 		return
 	}
 	b.log.Error("bot: engine failed", "op", op, "chat", m.Chat.ID, "user", m.From.ID, "err", err)

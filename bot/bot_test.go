@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 
 	"fazhi/bot"
 	"fazhi/ingest"
+	"fazhi/internal/ratelimit"
 	"fazhi/rag"
 )
 
@@ -438,6 +440,8 @@ func TestEngineFailures(t *testing.T) {
 			panic("engine bug")
 		case "fail":
 			return rag.Answer{}, errors.New("store: database disk image is malformed")
+		case "busy":
+			return rag.Answer{}, fmt.Errorf("expensive question: %w", &ratelimit.BusyError{QueueFull: true, RetryAfter: time.Second})
 		}
 		return rag.Answer{Answer: "ok", Found: true}, nil
 	}}
@@ -447,6 +451,9 @@ func TestEngineFailures(t *testing.T) {
 		if got.Text != "抱歉，处理时出错，请稍后再试。" {
 			t.Errorf("%s: reply %q, want the generic error", q, got.Text)
 		}
+	}
+	if got := h.ask(t, 1, "busy"); got.Text != "同时在回答的复杂问题太多，请稍后再问。" {
+		t.Errorf("busy: reply %q, want the busy notice", got.Text)
 	}
 	if got := h.ask(t, 1, "still there?"); got.Text != "ok" {
 		t.Errorf("after failures: %q, want ok", got.Text)

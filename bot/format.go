@@ -18,6 +18,7 @@ const (
 	msgForbidden     = "抱歉，您没有使用权限。"
 	msgRateLimited   = "请求过于频繁，请稍后再试。"
 	msgInternalError = "抱歉，处理时出错，请稍后再试。"
+	msgBusy          = "同时在回答的复杂问题太多，请稍后再问。"
 	msgNotAdmin      = "抱歉，只有管理员可以上传报告文件。"
 	msgNoProof       = "暂无可查看的依据，请先提问。"
 	msgAskUsage      = "请在 /ask 后输入问题，例如：/ask 渔门镇2020年调解了多少件矛盾纠纷？"
