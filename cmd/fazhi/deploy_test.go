@@ -116,9 +116,9 @@ func replaceOnce(t *testing.T, file, text, old, new string) string {
 
 // proxy is a Debian nginx running the shipped site file.
 type proxy struct {
-	url  string        // https://127.0.0.1:PORT
+	url  string         // https://127.0.0.1:PORT
 	pool *x509.CertPool // trusts its certificate
-	log  string        // its error log file
+	log  string         // its error log file
 }
 
 // startNginx runs nginx, as a child of the test, with deploy/nginx/
