@@ -388,7 +388,8 @@ func (p *proxy) chatStream(t *testing.T, c *http.Client, question string, onComm
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		data, _ := io.ReadAll(resp.Body)
-		t.Fatalf("POST /v1/chat/completions through nginx: status %d: %s", resp.StatusCode, data)
+		logs, _ := os.ReadFile(p.log)
+		t.Fatalf("POST /v1/chat/completions through nginx: status %d: %s\nnginx error log:\n%s", resp.StatusCode, data, logs)
 	}
 	var events []string
 	sc := bufio.NewScanner(resp.Body)
