@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"fazhi/httpapi"
 	"fazhi/rag"
@@ -280,19 +279,7 @@ func TestChatCompletionStreamFlushesEachPiece(t *testing.T) {
 	eng := &gatedEngine{fakeEngine: &fakeEngine{}, gate: make(chan struct{})}
 	srv := httptest.NewServer(newTestServer(t, eng, httpapi.Config{}))
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/v1/chat/completions",
-		strings.NewReader(`{"stream":true,"messages":[{"role":"user","content":"x"}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	br := bufio.NewReader(resp.Body)
+	br := bufio.NewReader(openStream(t, srv).Body)
 	// The role chunk and the first piece must arrive while the engine is
 	// still working; without a flush this read would block until the
 	// context deadline.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -517,38 +516,7 @@ func TestServeBasics(t *testing.T) {
 		if status != http.StatusOK || !strings.HasPrefix(ct, "text/event-stream") {
 			t.Fatalf("chat stream: got status %d, Content-Type %q, want 200 text/event-stream: %s", status, ct, body)
 		}
-		var content strings.Builder
-		var events []string
-		sc := bufio.NewScanner(bytes.NewReader(body))
-		for sc.Scan() {
-			payload, ok := strings.CutPrefix(sc.Text(), "data: ")
-			if !ok {
-				continue
-			}
-			events = append(events, payload)
-			if payload == "[DONE]" {
-				continue
-			}
-			var c struct {
-				Choices []struct {
-					Delta struct {
-						Content string `json:"content"`
-					} `json:"delta"`
-				} `json:"choices"`
-			}
-			if err := json.Unmarshal([]byte(payload), &c); err != nil {
-				t.Fatalf("chat stream: event %q: %v", payload, err)
-			}
-			for _, ch := range c.Choices {
-				content.WriteString(ch.Delta.Content)
-			}
-		}
-		if len(events) < 2 || events[len(events)-1] != "[DONE]" {
-			t.Errorf("chat stream: got events %q, want content events and a final data: [DONE]", events)
-		}
-		if !strings.Contains(content.String(), seedDisputesFigure) {
-			t.Errorf("chat stream: deltas say %q, want %s in them", content.String(), seedDisputesFigure)
-		}
+		checkStreamAnswer(t, readStream(t, bytes.NewReader(body), nil), seedDisputesFigure)
 	})
 
 	t.Run("metrics", func(t *testing.T) {
