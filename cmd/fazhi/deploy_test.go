@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -522,4 +523,82 @@ func TestDeployNginxUploadSize(t *testing.T) {
 	if chat == nil || !strings.Contains(chat[1], "proxy_buffering off;") {
 		t.Errorf("%s: the chat endpoint's location does not turn proxy_buffering off", sitePath)
 	}
+}
+
+// TestServeBusyAndShutdown runs `fazhi serve` with a model that does not
+// answer until released, one slot for expensive questions and no queue:
+// a streamed question holds the slot and gets heartbeats; a second
+// question is refused at once with 429 and Retry-After, counted as busy;
+// then SIGTERM ends the waiting stream cleanly (an error event and
+// [DONE]) and the server exits.
+func TestServeBusyAndShutdown(t *testing.T) {
+	skipShort(t)
+	bin := buildBinary(t)
+	release := make(chan struct{})
+	llm, _ := fakeChatServer(t, func(prompt string) string {
+		select {
+		case <-release:
+		case <-time.After(time.Minute):
+		}
+		return "渔门镇2020年共排查、调解各类矛盾纠纷368件[" + blockWith(prompt, "368") + "]。"
+	})
+	t.Cleanup(func() { close(release) }) // before the model server closes
+	s := startServe(t, bin, []string{"FAZHI_LLM_API_KEY=sk-test"}, "--data", t.TempDir(),
+		"--llm", "openai:fake-model", "--llm-url", llm.URL, "--heartbeat", "100ms",
+		"--expensive-concurrency", "1", "--expensive-queue", "0")
+	s.waitReports(t, 5, startBound)
+
+	body, _ := json.Marshal(map[string]any{
+		"stream": true, "messages": []map[string]string{{"role": "user", "content": seedDisputesQuestion}},
+	})
+	resp, err := client.Post(s.url+"/v1/chat/completions", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the first stream ended before its first heartbeat: %v", err)
+		}
+		if strings.TrimSpace(line) == ": keep-alive" {
+			break // the question holds the slot, waiting for the model
+		}
+	}
+
+	status, data, err := s.do(context.Background(), http.MethodPost, "/v1/ask", "application/json",
+		strings.NewReader(`{"question":"`+seedDisputesQuestion+`"}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status != http.StatusTooManyRequests || !strings.Contains(string(data), "too many expensive questions") {
+		t.Errorf("a second question while the one slot is taken: status %d %s, want 429 too many expensive questions", status, data)
+	}
+	_, metrics, _ := s.do(context.Background(), http.MethodGet, "/metrics", "", nil, nil)
+	if want := `fazhi_http_refusals_total{reason="busy"} 1`; !strings.Contains(string(metrics), want) {
+		t.Errorf("/metrics lacks %q:\n%s", want, grepLines(string(metrics), "refusals"))
+	}
+
+	start := time.Now()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatalf("the waiting stream did not end cleanly on shutdown: %v", err)
+	}
+	events := readStream(t, bytes.NewReader(rest), nil)
+	if len(events) < 2 || events[len(events)-1] != "[DONE]" || !strings.Contains(events[len(events)-2], "shutting down") {
+		t.Errorf("the waiting stream after SIGTERM: events %q, want an error event saying the server is shutting down, then [DONE]", events)
+	}
+	select {
+	case <-s.done:
+		if s.err != nil {
+			t.Errorf("fazhi serve exited with %v after SIGTERM, want 0", s.err)
+		}
+	case <-time.After(startBound):
+		t.Fatal("fazhi serve did not exit after SIGTERM")
+	}
+	t.Logf("the waiting stream ended %v after SIGTERM; the server exited", time.Since(start).Round(time.Millisecond))
 }
