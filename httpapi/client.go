@@ -10,11 +10,6 @@ import (
 	"strings"
 )
 
-// Loopback is the set of loopback prefixes, IPv4 and IPv6: what
-// --trusted-proxies trusts by default, so that a reverse proxy on the
-// same host is believed.
-var Loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
-
 // ParsePrefixes parses a comma-separated list of CIDR prefixes or bare
 // addresses (taken as /32 or /128). "none" or "" is the empty list.
 func ParsePrefixes(s string) ([]netip.Prefix, error) {

@@ -34,6 +34,7 @@ type BusyError struct {
 	RetryAfter time.Duration
 }
 
+// Error says why the Gate refused.
 func (e *BusyError) Error() string {
 	if e.QueueFull {
 		return "too many expensive questions at once: the queue is full"
