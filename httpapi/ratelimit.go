@@ -9,7 +9,8 @@ import (
 // maxRateClients bounds the number of clients the rate limiter tracks.
 const maxRateClients = 10000
 
-// rateLimiter limits each client's requests: a token bucket per address.
+// rateLimiter limits each client's requests: a token bucket per client
+// (an address, or an API key).
 type rateLimiter struct{ l *ratelimit.Limiter[string] }
 
 func newRateLimiter(perMinute, maxClients int, now func() time.Time) *rateLimiter {
