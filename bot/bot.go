@@ -26,10 +26,12 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fazhi/messenger"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -38,20 +40,11 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
-
-	"fazhi/ingest"
-	"fazhi/internal/ratelimit"
-	"fazhi/rag"
 )
 
 // Engine is what the bot needs from the question-answering engine;
 // *rag.Engine satisfies it.
-type Engine interface {
-	Ask(ctx context.Context, q rag.Question) (rag.Answer, error)
-	Reports(ctx context.Context) ([]rag.ReportInfo, error)
-	Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, error)
-	IngestFile(ctx context.Context, name string, data []byte) (rag.IngestResult, error)
-}
+type Engine = messenger.Engine
 
 // maxWebhookBody bounds a webhook request body; updates are far smaller.
 const maxWebhookBody = 1 << 20
@@ -61,18 +54,14 @@ const webhookSecretHeader = "X-Telegram-Bot-Api-Secret-Token"
 
 // Bot is a Telegram bot serving one Engine. Create it with New.
 type Bot struct {
-	cfg     Config
-	eng     Engine
-	log     *slog.Logger
-	red     redactor
-	tg      *tgbot.Bot
-	tr      *http.Transport
-	dl      *http.Client // file downloads, bounded by ctx rather than a client timeout
-	allowed map[int64]bool
-	admins  map[int64]bool
-	limiter *rateLimiter
-	hist    *history
-	retry   retryPolicy
+	cfg   Config
+	log   *slog.Logger
+	red   messenger.Redactor
+	tg    *tgbot.Bot
+	tr    *http.Transport
+	dl    *http.Client // file downloads, bounded by ctx rather than a client timeout
+	desk  *messenger.Desk
+	retry retryPolicy
 
 	me      atomic.Pointer[models.User]             // the bot itself, from getMe in Run
 	running atomic.Bool                             // Run or RunWebhook is active
@@ -92,20 +81,25 @@ func New(cfg Config, eng Engine, log *slog.Logger) (*Bot, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	red := newRedactor(cfg.Token)
+	red := messenger.NewRedactor(cfg.Token)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	log = slog.New(messenger.RedactHandler(log.Handler(), red))
 	b := &Bot{
-		cfg:     cfg,
-		eng:     eng,
-		log:     slog.New(redactHandler{inner: log.Handler(), r: red}),
-		red:     red,
-		tr:      tr,
-		dl:      &http.Client{Transport: tr},
-		allowed: idSet(cfg.AllowedUsers),
-		admins:  idSet(cfg.Admins),
-		limiter: newRateLimiter(cfg.RatePerMinute, maxRateUsers, time.Now),
-		hist:    newHistory(cfg.HistoryTurns, cfg.HistoryTTL, maxHistoryChats, time.Now),
-		retry:   defaultRetry,
+		cfg: cfg,
+		log: log,
+		red: red,
+		tr:  tr,
+		dl:  &http.Client{Transport: tr},
+		desk: messenger.NewDesk(messenger.DeskConfig{
+			Platform:      "bot",
+			AllowedUsers:  idStrings(cfg.AllowedUsers),
+			Admins:        idStrings(cfg.Admins),
+			RatePerMinute: cfg.RatePerMinute,
+			HistoryTurns:  cfg.HistoryTurns,
+			HistoryTTL:    cfg.HistoryTTL,
+			Words:         words,
+		}, eng, log),
+		retry: defaultRetry,
 	}
 	// The API client's timeout only guards against a dead connection: the
 	// long poll itself lasts PollTimeout, and other calls follow their ctx.
@@ -136,13 +130,29 @@ func New(cfg Config, eng Engine, log *slog.Logger) (*Bot, error) {
 	return b, nil
 }
 
-func idSet(ids []int64) map[int64]bool {
-	m := make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		m[id] = true
+func idStrings(ids []int64) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = idString(id)
 	}
-	return m
+	return out
 }
+
+func idString(id int64) string { return strconv.FormatInt(id, 10) }
+
+// from is who sent m and where, as the Desk keys them.
+func from(m *models.Message) messenger.Message {
+	return messenger.Message{Conversation: idString(m.Chat.ID), User: idString(m.From.ID)}
+}
+
+// replier sends the Desk's replies to m's chat.
+type replier struct {
+	b *Bot
+	m *models.Message
+}
+
+func (r replier) Reply(ctx context.Context, spans ...messenger.Span) { r.b.reply(ctx, r.m, spans...) }
+func (r replier) Busy(ctx context.Context) func()                    { return r.b.typing(ctx, r.m) }
 
 // Run checks the token with getMe, then long-polls for updates and handles
 // them until ctx is cancelled. It returns nil after a cancellation, once
@@ -251,7 +261,7 @@ func (b *Bot) recoverPanics(next tgbot.HandlerFunc) tgbot.HandlerFunc {
 				b.log.Error("bot: panic while handling an update",
 					"update", upd.ID, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 				if upd.Message != nil && ctx.Err() == nil {
-					b.replyText(ctx, upd.Message, msgInternalError)
+					b.replyText(ctx, upd.Message, messenger.MsgInternalError)
 				}
 			}
 		}()
@@ -274,7 +284,7 @@ func (b *Bot) handle(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
 			}
 		}
 		if !b.mayUse(m.From.ID) {
-			b.replyText(ctx, m, msgForbidden)
+			b.replyText(ctx, m, messenger.MsgForbidden)
 			return
 		}
 		b.ingestDocument(ctx, m)
@@ -287,7 +297,7 @@ func (b *Bot) handle(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
 			return // meant for another bot in the group
 		}
 		if !b.mayUse(m.From.ID) {
-			b.replyText(ctx, m, msgForbidden)
+			b.replyText(ctx, m, messenger.MsgForbidden)
 			return
 		}
 		b.command(ctx, m, cmd.name, args, private)
@@ -301,15 +311,8 @@ func (b *Bot) handle(ctx context.Context, _ *tgbot.Bot, upd *models.Update) {
 		}
 		text = q
 	}
-	if !b.mayUse(m.From.ID) {
-		b.replyText(ctx, m, msgForbidden)
-		return
-	}
-	if text == "" {
-		b.replyText(ctx, m, msgEmptyQuestion)
-		return
-	}
-	b.ask(ctx, m, text)
+	// Questions and the Chinese commands (帮助, 报告列表, 数据, 原文).
+	b.desk.Handle(ctx, from(m), text, replier{b, m})
 }
 
 func (b *Bot) command(ctx context.Context, m *models.Message, name, args string, private bool) {
@@ -321,18 +324,13 @@ func (b *Bot) command(ctx context.Context, m *models.Message, name, args string,
 			b.replyText(ctx, m, msgAskUsage)
 			return
 		}
-		b.ask(ctx, m, args)
+		b.desk.Ask(ctx, from(m), args, replier{b, m})
 	case "reports":
-		b.reports(ctx, m)
+		b.desk.Reports(ctx, from(m), replier{b, m})
 	case "facts":
-		b.facts(ctx, m, args)
+		b.desk.Facts(ctx, from(m), args, replier{b, m})
 	case "proof":
-		a, ok := b.hist.Last(m.Chat.ID)
-		if !ok {
-			b.replyText(ctx, m, msgNoProof)
-			return
-		}
-		b.reply(ctx, m, proofSpans(a)...)
+		b.desk.Proof(ctx, from(m), replier{b, m})
 	default:
 		if private {
 			b.replyText(ctx, m, msgUnknownCmd)
@@ -341,92 +339,13 @@ func (b *Bot) command(ctx context.Context, m *models.Message, name, args string,
 }
 
 // mayUse reports whether user may talk to the bot at all.
-func (b *Bot) mayUse(user int64) bool {
-	return len(b.allowed) == 0 || b.allowed[user] || b.admins[user]
-}
+func (b *Bot) mayUse(user int64) bool { return b.desk.MayUse(idString(user)) }
 
 func (b *Bot) username() string {
 	if me := b.me.Load(); me != nil {
 		return me.Username
 	}
 	return ""
-}
-
-// ask answers a question, with the chat's history as context.
-func (b *Bot) ask(ctx context.Context, m *models.Message, q string) {
-	if !b.allow(ctx, m) {
-		return
-	}
-	stop := b.typing(ctx, m)
-	start := time.Now()
-	a, err := b.eng.Ask(ctx, rag.Question{Text: q, History: b.hist.Turns(m.Chat.ID)})
-	stop()
-	if err != nil {
-		b.engineFailed(ctx, m, "ask", err)
-		return
-	}
-	b.hist.Add(m.Chat.ID, q, a)
-	b.log.Info("bot: answered", "chat", m.Chat.ID, "user", m.From.ID, "found", a.Found,
-		"mode", a.Mode, "citations", len(a.Citations), "took", time.Since(start))
-	b.reply(ctx, m, answerSpans(a)...)
-}
-
-func (b *Bot) reports(ctx context.Context, m *models.Message) {
-	if !b.allow(ctx, m) {
-		return
-	}
-	rs, err := b.eng.Reports(ctx)
-	if err != nil {
-		b.engineFailed(ctx, m, "reports", err)
-		return
-	}
-	b.reply(ctx, m, reportsSpans(rs)...)
-}
-
-func (b *Bot) facts(ctx context.Context, m *models.Message, args string) {
-	town, year := parseFactsArgs(args)
-	if town == "" {
-		b.replyText(ctx, m, msgFactsUsage)
-		return
-	}
-	if !b.allow(ctx, m) {
-		return
-	}
-	fs, err := b.eng.Facts(ctx, rag.FactFilter{Town: town, Year: year})
-	if err != nil {
-		b.engineFailed(ctx, m, "facts", err)
-		return
-	}
-	b.reply(ctx, m, factsSpans(town, year, fs)...)
-}
-
-// allow applies the user's rate limit, telling them (once) when they are
-// over it.
-func (b *Bot) allow(ctx context.Context, m *models.Message) bool {
-	ok, warn := b.limiter.allow(m.From.ID)
-	if !ok {
-		b.log.Info("bot: rate limited", "user", m.From.ID, "chat", m.Chat.ID)
-		if warn {
-			b.replyText(ctx, m, msgRateLimited)
-		}
-	}
-	return ok
-}
-
-// engineFailed logs an engine error and gives the user a generic reply,
-// unless the bot is shutting down.
-func (b *Bot) engineFailed(ctx context.Context, m *models.Message, op string, err error) {
-	if ctx.Err() != nil {
-		return
-	}
-	var busy *ratelimit.BusyError
-	if errors.As(err, &busy) {
-		b.log.Warn("bot: too many expensive questions", "op", op, "chat", m.Chat.ID, "user", m.From.ID, "err", err)
-		b.replyText(ctx, m, msgBusy)
-		return
-	}
-	b.log.Error("bot: engine failed", "op", op, "chat", m.Chat.ID, "user", m.From.ID, "err", err)
-	b.replyText(ctx, m, msgInternalError)
 }
 
 // command is a parsed "/name@target".
@@ -464,36 +383,6 @@ func parseCommand(text string) (command, string, bool) {
 		rest = rest[1+end:]
 	}
 	return cmd, strings.TrimSpace(rest), true
-}
-
-// parseFactsArgs reads "town [year]".
-func parseFactsArgs(args string) (town string, year int) {
-	fields := strings.Fields(args)
-	if len(fields) == 0 {
-		return "", 0
-	}
-	if n := len(fields); n > 1 {
-		if y, ok := parseYear(fields[n-1]); ok {
-			year = y
-			fields = fields[:n-1]
-		}
-	}
-	return strings.Join(fields, " "), year
-}
-
-func parseYear(s string) (int, bool) {
-	s = strings.TrimSuffix(s, "年")
-	if len(s) != 4 {
-		return 0, false
-	}
-	y := 0
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, false
-		}
-		y = y*10 + int(r-'0')
-	}
-	return y, y >= 1900
 }
 
 // addressed reports whether a group message is meant for the bot, by an

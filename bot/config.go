@@ -5,27 +5,22 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"fazhi/messenger"
 )
 
 // Defaults used for zero (or negative) Config fields.
 const (
 	DefaultConcurrency   = 8
-	DefaultRatePerMinute = 20
-	DefaultHistoryTurns  = 6
-	DefaultHistoryTTL    = 30 * time.Minute
+	DefaultRatePerMinute = messenger.DefaultRatePerMinute
+	DefaultHistoryTurns  = messenger.DefaultHistoryTurns
+	DefaultHistoryTTL    = messenger.DefaultHistoryTTL
 	DefaultPollTimeout   = 50 * time.Second
 )
 
 // MaxFileSize is the largest report file the bot accepts: the Bot API's
 // getFile download limit.
 const MaxFileSize = 20 << 20
-
-// maxHistoryChats bounds the per-chat history map; the chats idle longest
-// are forgotten first.
-const maxHistoryChats = 10_000
-
-// maxRateUsers bounds the per-user rate-limit map.
-const maxRateUsers = 10_000
 
 // Config configures a Bot. Only Token is required; zero values of the other
 // fields select the defaults above.

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fazhi/messenger"
 	"fmt"
 	"io"
 	"log/slog"
@@ -98,8 +99,8 @@ func (b *Bot) withRetry(ctx context.Context, method string, call func() error) e
 
 // reply sends spans to m's chat as one or more HTML messages; in groups the
 // first one replies to m. Failures are logged: there is no one to tell.
-func (b *Bot) reply(ctx context.Context, m *models.Message, spans ...span) {
-	for i, text := range renderHTML(spans, maxMessageLen) {
+func (b *Bot) reply(ctx context.Context, m *models.Message, spans ...messenger.Span) {
+	for i, text := range messenger.HTML.Render(spans, maxMessageLen) {
 		params := &tgbot.SendMessageParams{
 			ChatID:             m.Chat.ID,
 			Text:               text,
@@ -129,7 +130,7 @@ func (b *Bot) reply(ctx context.Context, m *models.Message, spans ...span) {
 
 // replyText sends plain text.
 func (b *Bot) replyText(ctx context.Context, m *models.Message, text string) {
-	b.reply(ctx, m, plain(text))
+	b.reply(ctx, m, messenger.Plain(text))
 }
 
 // typing shows "typing" in m's chat until the returned stop is called. The

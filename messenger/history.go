@@ -1,4 +1,4 @@
-package bot
+package messenger
 
 import (
 	"container/list"
@@ -9,47 +9,51 @@ import (
 	"fazhi/rag"
 )
 
-// history keeps, per chat, the last few question-and-answer turns and the
-// last answer (for /proof). A chat's entry expires ttl after its last
-// question; at most maxChats chats are kept, the least recently used being
-// dropped first.
-type history struct {
+// History keeps, per conversation, the last few question-and-answer turns
+// (the context of follow-ups such as "那城关镇呢？") and the last answer (for
+// the proof command). A conversation's entry expires ttl after its last
+// question; at most maxChats conversations are kept, the least recently used
+// being dropped first. It is safe for concurrent use.
+type History[K comparable] struct {
 	mu       sync.Mutex
 	turns    int // question-and-answer pairs kept per chat
 	ttl      time.Duration
 	maxChats int
 	now      func() time.Time
 	lru      *list.List // of *chatState, most recent at the front
-	chats    map[int64]*list.Element
+	chats    map[K]*list.Element
 }
 
-type chatState struct {
-	chat    int64
+type chatState[K comparable] struct {
+	chat    K
 	turns   []rag.Turn
 	last    rag.Answer
 	hasLast bool
 	updated time.Time
 }
 
-func newHistory(turns int, ttl time.Duration, maxChats int, now func() time.Time) *history {
-	return &history{
+// NewHistory returns a History that keeps turns question-and-answer pairs
+// per conversation for ttl, for at most maxChats conversations, reading the
+// time from now.
+func NewHistory[K comparable](turns int, ttl time.Duration, maxChats int, now func() time.Time) *History[K] {
+	return &History[K]{
 		turns:    turns,
 		ttl:      ttl,
 		maxChats: maxChats,
 		now:      now,
 		lru:      list.New(),
-		chats:    make(map[int64]*list.Element),
+		chats:    make(map[K]*list.Element),
 	}
 }
 
 // get returns the live state of chat, or nil; expired state is dropped.
 // The caller holds h.mu.
-func (h *history) get(chat int64) *chatState {
+func (h *History[K]) get(chat K) *chatState[K] {
 	e, ok := h.chats[chat]
 	if !ok {
 		return nil
 	}
-	st := e.Value.(*chatState)
+	st := e.Value.(*chatState[K])
 	if h.now().Sub(st.updated) >= h.ttl {
 		h.lru.Remove(e)
 		delete(h.chats, chat)
@@ -59,7 +63,7 @@ func (h *history) get(chat int64) *chatState {
 }
 
 // Turns returns a copy of chat's turns, oldest first.
-func (h *history) Turns(chat int64) []rag.Turn {
+func (h *History[K]) Turns(chat K) []rag.Turn {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if st := h.get(chat); st != nil {
@@ -69,7 +73,7 @@ func (h *history) Turns(chat int64) []rag.Turn {
 }
 
 // Last returns chat's last answer, if it has one that has not expired.
-func (h *history) Last(chat int64) (rag.Answer, bool) {
+func (h *History[K]) Last(chat K) (rag.Answer, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if st := h.get(chat); st != nil && st.hasLast {
@@ -79,17 +83,17 @@ func (h *history) Last(chat int64) (rag.Answer, bool) {
 }
 
 // Add records a question and its answer for chat.
-func (h *history) Add(chat int64, question string, a rag.Answer) {
+func (h *History[K]) Add(chat K, question string, a rag.Answer) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := h.get(chat)
 	if st == nil {
-		st = &chatState{chat: chat}
+		st = &chatState[K]{chat: chat}
 		h.chats[chat] = h.lru.PushFront(st)
 		for h.lru.Len() > h.maxChats {
 			oldest := h.lru.Back()
 			h.lru.Remove(oldest)
-			delete(h.chats, oldest.Value.(*chatState).chat)
+			delete(h.chats, oldest.Value.(*chatState[K]).chat)
 		}
 	} else {
 		h.lru.MoveToFront(h.chats[chat])
@@ -106,8 +110,8 @@ func (h *history) Add(chat int64, question string, a rag.Answer) {
 	st.updated = h.now()
 }
 
-// Len reports how many chats are held, expired ones included.
-func (h *history) Len() int {
+// Len reports how many conversations are held, expired ones included.
+func (h *History[K]) Len() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.lru.Len()

@@ -1,4 +1,4 @@
-package bot
+package messenger
 
 import (
 	"context"
@@ -7,27 +7,41 @@ import (
 	"strings"
 )
 
-// redactor removes the bot token from text. Bot API URLs carry the token in
-// their path (".../bot<token>/sendMessage", ".../file/bot<token>/..."), and
-// errors from net/http quote the URL, so everything that reaches a log goes
-// through it.
-type redactor struct {
+// Redactor removes secrets (tokens, app secrets, keys) from text. Platform
+// URLs may carry them (Telegram's ".../bot<token>/sendMessage"), and errors
+// from net/http quote the URL, so everything that reaches a log goes
+// through it. The zero Redactor removes nothing.
+type Redactor struct {
 	r *strings.Replacer
 }
 
 const redacted = "<redacted>"
 
-func newRedactor(token string) redactor {
-	pairs := []string{token, redacted}
-	for _, v := range []string{url.PathEscape(token), url.QueryEscape(token)} {
-		if v != token {
-			pairs = append(pairs, v, redacted)
+// NewRedactor returns a Redactor of secrets, also in their URL-escaped
+// forms. Empty secrets are ignored.
+func NewRedactor(secrets ...string) Redactor {
+	var pairs []string
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		pairs = append(pairs, s, redacted)
+		for _, v := range []string{url.PathEscape(s), url.QueryEscape(s)} {
+			if v != s {
+				pairs = append(pairs, v, redacted)
+			}
 		}
 	}
-	return redactor{r: strings.NewReplacer(pairs...)}
+	return Redactor{r: strings.NewReplacer(pairs...)}
 }
 
-func (r redactor) String(s string) string { return r.r.Replace(s) }
+// String returns s without the secrets.
+func (r Redactor) String(s string) string {
+	if r.r == nil {
+		return s
+	}
+	return r.r.Replace(s)
+}
 
 // redactedError hides the token in Error() but keeps the chain for
 // errors.Is and errors.As.
@@ -39,18 +53,24 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-func (r redactor) Error(err error) error {
+// Error returns err with the secrets removed from its text; errors.Is and
+// errors.As still see the original chain.
+func (r Redactor) Error(err error) error {
 	if err == nil {
 		return nil
 	}
 	return &redactedError{msg: r.String(err.Error()), err: err}
 }
 
-// redactHandler is a slog.Handler that removes the token from the message
-// and from every attribute before passing the record on.
+// RedactHandler returns a slog.Handler that removes r's secrets from the
+// message and from every attribute before passing the record to inner.
+func RedactHandler(inner slog.Handler, r Redactor) slog.Handler {
+	return redactHandler{inner: inner, r: r}
+}
+
 type redactHandler struct {
 	inner slog.Handler
-	r     redactor
+	r     Redactor
 }
 
 func (h redactHandler) Enabled(ctx context.Context, l slog.Level) bool {

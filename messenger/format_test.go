@@ -1,4 +1,4 @@
-package bot
+package messenger
 
 import (
 	"flag"
@@ -33,8 +33,12 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-func renderAll(spans []span) string {
-	return strings.Join(renderHTML(spans, maxMessageLen), "\n-----8<-----\n") + "\n"
+// telegramLimit is Telegram's message limit, which the golden files were
+// first written for.
+const telegramLimit = 4096
+
+func renderAll(f Format, spans []Span) string {
+	return strings.Join(f.Render(spans, telegramLimit), "\n-----8<-----\n") + "\n"
 }
 
 func sampleCitations() []rag.Citation {
@@ -59,31 +63,31 @@ func sampleCitations() []rag.Citation {
 func TestRenderGolden(t *testing.T) {
 	tests := []struct {
 		name  string
-		spans []span
+		spans []Span
 	}{
-		{"answer.golden", answerSpans(rag.Answer{
+		{"answer.golden", AnswerSpans(rag.Answer{
 			Answer:    "渔门镇2020年共排查、调解各类矛盾纠纷368件<含线上>，调解成功率98%。\nIn 2020 Yumen mediated 368 disputes & 98% succeeded.",
 			Found:     true,
 			Citations: sampleCitations(),
-		})},
-		{"answer_not_found.golden", answerSpans(rag.Answer{Answer: "报告中未说明该问题。", Found: false})},
-		{"answer_empty.golden", answerSpans(rag.Answer{})},
-		{"proof.golden", proofSpans(rag.Answer{Answer: "x", Citations: sampleCitations()})},
-		{"reports.golden", reportsSpans([]rag.ReportInfo{
+		}, ProofHint)},
+		{"answer_not_found.golden", AnswerSpans(rag.Answer{Answer: "报告中未说明该问题。", Found: false}, ProofHint)},
+		{"answer_empty.golden", AnswerSpans(rag.Answer{}, ProofHint)},
+		{"proof.golden", ProofSpans(rag.Answer{Answer: "x", Citations: sampleCitations()})},
+		{"reports.golden", ReportsSpans([]rag.ReportInfo{
 			{Report: ingest.Report{Source: "b.txt", Town: "渔门镇", Year: 2021, Title: "渔门镇2021年度法治政府建设工作报告"}},
 			{Report: ingest.Report{Source: "a.txt", Town: "渔门镇", Year: 2020, Title: "渔门镇2020年度法治政府建设工作报告"}},
 			{Report: ingest.Report{Source: "c.txt", Town: "城关镇", Year: 2020}},
 			{Report: ingest.Report{Source: "<d>.doc"}},
 		})},
-		{"facts.golden", factsSpans("渔门镇", 0, []ingest.Fact{
+		{"facts.golden", FactsSpans("渔门镇", 0, []ingest.Fact{
 			{Town: "渔门镇", Year: 2020, Subject: "排查、调解各类矛盾纠纷", Value: 368, Unit: "件"},
 			{Town: "渔门镇", Year: 2021, Subject: "调解成功率", Value: 98.5, Unit: "%"},
 			{Town: "渔门镇", Year: 2020, Subject: "开展法治宣传活动", Value: 20, Unit: "场", Approx: "余"},
 			{Town: "渔门镇", Year: 2020, Subject: "培训干部", Value: 100, Unit: "人次", Approx: "以上"},
 			{Town: "渔门镇", Year: 2020, Subject: "发放宣传资料", Value: 5000, Unit: "份", Approx: "约"},
 			{Town: "渔门镇", Year: 0, Subject: strings.Repeat("很长的主语", 20), Value: 1, Unit: "个"},
-		})},
-		{"ingest.golden", []span{plain(ingestText(rag.IngestResult{
+		}, Chinese.Reports)},
+		{"ingest.golden", []Span{Plain(IngestText(rag.IngestResult{
 			Source: "新场镇.docx",
 			Status: rag.StatusReplaced,
 			Report: rag.ReportInfo{Report: ingest.Report{Town: "新场镇", Year: 2022, Title: "新场镇2022年法治政府建设工作报告"}, Chunks: 9, Facts: 4},
@@ -91,7 +95,8 @@ func TestRenderGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, tt.name, renderAll(tt.spans))
+			golden(t, tt.name, renderAll(HTML, tt.spans))
+			golden(t, strings.Replace(tt.name, ".golden", ".md.golden", 1), renderAll(Markdown, tt.spans))
 		})
 	}
 }
@@ -101,7 +106,7 @@ func TestFactsAreBounded(t *testing.T) {
 	for i := range 500 {
 		fs = append(fs, ingest.Fact{Town: "渔门镇", Year: 2020, Subject: strings.Repeat("事", 200), Value: float64(i), Unit: "件"})
 	}
-	msgs := renderHTML(factsSpans("渔门镇", 2020, fs), maxMessageLen)
+	msgs := HTML.Render(FactsSpans("渔门镇", 2020, fs, Chinese.Reports), telegramLimit)
 	if len(msgs) != 1 {
 		t.Fatalf("facts reply is %d messages, want 1", len(msgs))
 	}
