@@ -82,3 +82,15 @@ func TestPoolSurvivesPanic(t *testing.T) {
 		t.Fatal("the worker did not go on after a panic")
 	}
 }
+
+func TestSeen(t *testing.T) {
+	s := messenger.NewSeen(2)
+	for _, tt := range []struct {
+		id   string
+		want bool
+	}{{"a", true}, {"a", false}, {"b", true}, {"c", true}, {"b", false}, {"a", true}} {
+		if got := s.Add(tt.id); got != tt.want {
+			t.Errorf("Add(%q) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}

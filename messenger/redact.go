@@ -2,6 +2,7 @@ package messenger
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/url"
 	"strings"
@@ -119,4 +120,19 @@ func (h redactHandler) attr(a slog.Attr) slog.Attr {
 		a.Value = v
 	}
 	return a
+}
+
+// StripQuery removes the query from the URL an *url.Error quotes, where
+// platforms put access tokens and session keys that change too often to
+// be listed in a Redactor. Other errors are returned as they are.
+func StripQuery(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	u := ue.URL
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i] + "?<redacted>"
+	}
+	return &redactedError{msg: strings.Replace(err.Error(), ue.URL, u, 1), err: err}
 }
