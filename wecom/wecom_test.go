@@ -19,6 +19,7 @@ import (
 	"fazhi/messenger"
 	"fazhi/messenger/messengertest"
 	"fazhi/wecom"
+	"fazhi/wecom/wecomtest"
 )
 
 // syncBuffer is a log sink the test reads while workers write.
@@ -39,17 +40,26 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// app is the app of the tests.
+var (
+	app                                    = wecomtest.TestApp
+	corpID, secret, token, aesKey, agentID = app.CorpID, app.Secret, app.Token, app.AESKey, app.AgentID
+)
+
+// wait bounds how long a test waits for an answer.
+const wait = 20 * time.Second
+
 // harness is an app serving the seed engine behind an httptest callback
 // server, the fake API it answers through, and the platform that calls it.
 type harness struct {
-	api  *fakeAPI
-	p    *platform
+	api  *wecomtest.API
+	p    *wecomtest.Platform
 	logs *syncBuffer
 }
 
 func start(t *testing.T, edit func(*wecom.Config)) *harness {
 	t.Helper()
-	api := newFakeAPI(t)
+	api := wecomtest.NewAPI(t, app)
 	cfg := wecom.Config{CorpID: corpID, AgentID: agentID, Secret: secret, Token: token, AESKey: aesKey, APIURL: api.URL()}
 	if edit != nil {
 		edit(&cfg)
@@ -67,13 +77,13 @@ func start(t *testing.T, edit func(*wecom.Config)) *harness {
 		cancel()
 		<-done
 		srv.Close()
-		for _, leak := range []string{secret, token, aesKey, "ACCESS_TOKEN_"} {
+		for _, leak := range []string{secret, token, aesKey, wecomtest.TokenPrefix} {
 			if strings.Contains(logs.String(), leak) {
 				t.Errorf("log shows %q:\n%s", leak, logs.String())
 			}
 		}
 	})
-	return &harness{api: api, p: &platform{url: srv.URL, token: token, aesKey: aesKey, corpID: corpID, agentID: agentID}, logs: logs}
+	return &harness{api: api, p: &wecomtest.Platform{URL: srv.URL, App: app}, logs: logs}
 }
 
 // hasFigure reports whether text states n as a number of its own.
@@ -147,7 +157,7 @@ func TestNewValidates(t *testing.T) {
 func TestURLVerification(t *testing.T) {
 	h := start(t, nil)
 	get := func(q url.Values) (int, string) {
-		resp, err := http.Get(h.p.url + "?" + q.Encode())
+		resp, err := http.Get(h.p.URL + "?" + q.Encode())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +166,7 @@ func TestURLVerification(t *testing.T) {
 		return resp.StatusCode, string(body)
 	}
 	const echo = "4839271650193846571"
-	enc, q := h.p.seal(t, echo, corpID)
+	enc, q := h.p.Seal(t, echo, corpID)
 	q.Set("echostr", enc)
 	if code, body := get(q); code != http.StatusOK || body != echo {
 		t.Errorf("verification = %d %q, want 200 %q", code, body, echo)
@@ -165,7 +175,7 @@ func TestURLVerification(t *testing.T) {
 	if code, body := get(q); code != http.StatusForbidden || strings.Contains(body, echo) {
 		t.Errorf("bad signature = %d %q, want 403 without the echostr", code, body)
 	}
-	enc, q = h.p.seal(t, echo, "wwOTHERCORP")
+	enc, q = h.p.Seal(t, echo, "wwOTHERCORP")
 	q.Set("echostr", enc)
 	if code, body := get(q); code != http.StatusForbidden || strings.Contains(body, echo) {
 		t.Errorf("another corp's echostr = %d %q, want 403", code, body)
@@ -180,39 +190,39 @@ func TestURLVerification(t *testing.T) {
 // again and the send retried.
 func TestConversation(t *testing.T) {
 	h := start(t, nil)
-	if code := h.p.post(t, h.p.textXML("zhangsan", "渔门镇2020年调解了多少矛盾纠纷？"), corpID, nil); code != http.StatusOK {
+	if code := h.p.Post(t, h.p.TextXML("zhangsan", "渔门镇2020年调解了多少矛盾纠纷？"), corpID, nil); code != http.StatusOK {
 		t.Fatalf("callback = %d, want 200", code)
 	}
-	msgs := h.api.waitMessages(t, 1)
+	msgs := h.api.WaitMessages(t, 1, wait)
 	if m := msgs[0]; m.ToUser != "zhangsan" || m.AgentID != agentID || !hasFigure(m.Content, "368") || !strings.Contains(m.Content, "来源") {
 		t.Errorf("first answer = %+v; want 368 with its sources, to zhangsan through agent %d", m, agentID)
 	}
 
-	h.api.expireTokens()
-	if code := h.p.post(t, h.p.textXML("zhangsan", "那城关镇呢？"), corpID, nil); code != http.StatusOK {
+	h.api.ExpireTokens()
+	if code := h.p.Post(t, h.p.TextXML("zhangsan", "那城关镇呢？"), corpID, nil); code != http.StatusOK {
 		t.Fatalf("callback = %d, want 200", code)
 	}
-	msgs = h.api.waitMessages(t, 2)
+	msgs = h.api.WaitMessages(t, 2, wait)
 	if m := msgs[1]; !hasFigure(m.Content, "46") {
 		t.Errorf("follow-up answer = %q, want 46", m.Content)
 	}
-	_, rejected, issued := h.api.state()
+	_, rejected, issued := h.api.State()
 	if issued != 2 || len(rejected) != 1 || rejected[0] != 42001 {
 		t.Errorf("tokens issued %d, sends rejected %v; want 2 tokens and one 42001", issued, rejected)
 	}
 
 	// Another user's follow-up has no history to follow.
-	h.p.post(t, h.p.textXML("lisi", "原文"), corpID, nil)
-	if m := h.api.waitMessages(t, 3)[2]; m.ToUser != "lisi" || m.Content != messenger.MsgNoProof {
+	h.p.Post(t, h.p.TextXML("lisi", "原文"), corpID, nil)
+	if m := h.api.WaitMessages(t, 3, wait)[2]; m.ToUser != "lisi" || m.Content != messenger.MsgNoProof {
 		t.Errorf("原文 from a new user = %+v", m)
 	}
 	// Commands.
-	h.p.post(t, h.p.textXML("zhangsan", "原文"), corpID, nil)
-	if m := h.api.waitMessages(t, 4)[3]; !strings.Contains(m.Content, "回答依据的原文") || !hasFigure(m.Content, "46") {
+	h.p.Post(t, h.p.TextXML("zhangsan", "原文"), corpID, nil)
+	if m := h.api.WaitMessages(t, 4, wait)[3]; !strings.Contains(m.Content, "回答依据的原文") || !hasFigure(m.Content, "46") {
 		t.Errorf("原文 = %q", m.Content)
 	}
-	h.p.post(t, h.p.textXML("zhangsan", "数据 渔门镇 2020"), corpID, nil)
-	if m := h.api.waitMessages(t, 5)[4]; !strings.Contains(m.Content, "368件") {
+	h.p.Post(t, h.p.TextXML("zhangsan", "数据 渔门镇 2020"), corpID, nil)
+	if m := h.api.WaitMessages(t, 5, wait)[4]; !strings.Contains(m.Content, "368件") {
 		t.Errorf("数据 渔门镇 2020 = %q", m.Content)
 	}
 }
@@ -222,16 +232,16 @@ func TestConversation(t *testing.T) {
 func TestRejectedCallbacks(t *testing.T) {
 	h := start(t, nil)
 	q := "渔门镇2020年调解了多少矛盾纠纷？"
-	if code := h.p.post(t, h.p.textXML("zhangsan", q), corpID, func(v url.Values) { v.Set("msg_signature", strings.Repeat("a", 40)) }); code != http.StatusForbidden {
+	if code := h.p.Post(t, h.p.TextXML("zhangsan", q), corpID, func(v url.Values) { v.Set("msg_signature", strings.Repeat("a", 40)) }); code != http.StatusForbidden {
 		t.Errorf("bad signature = %d, want 403", code)
 	}
-	if code := h.p.post(t, h.p.textXML("zhangsan", q), corpID, func(v url.Values) { v.Set("timestamp", "1") }); code != http.StatusForbidden {
+	if code := h.p.Post(t, h.p.TextXML("zhangsan", q), corpID, func(v url.Values) { v.Set("timestamp", "1") }); code != http.StatusForbidden {
 		t.Errorf("signature over another timestamp = %d, want 403", code)
 	}
-	if code := h.p.post(t, h.p.textXML("zhangsan", q), "wwOTHERCORP", nil); code != http.StatusForbidden {
+	if code := h.p.Post(t, h.p.TextXML("zhangsan", q), "wwOTHERCORP", nil); code != http.StatusForbidden {
 		t.Errorf("wrong corp id = %d, want 403", code)
 	}
-	resp, err := http.Post(h.p.url+"?msg_signature=a&timestamp=1&nonce=n", "text/xml", strings.NewReader("not xml"))
+	resp, err := http.Post(h.p.URL+"?msg_signature=a&timestamp=1&nonce=n", "text/xml", strings.NewReader("not xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,12 +250,12 @@ func TestRejectedCallbacks(t *testing.T) {
 		t.Errorf("garbage body = %d, want 400", resp.StatusCode)
 	}
 
-	msg := h.p.textXML("zhangsan", "帮助")
-	h.p.post(t, msg, corpID, nil)
-	h.p.post(t, msg, corpID, nil) // WeCom's retry of the same message
-	msgs := h.api.waitMessages(t, 1)
+	msg := h.p.TextXML("zhangsan", "帮助")
+	h.p.Post(t, msg, corpID, nil)
+	h.p.Post(t, msg, corpID, nil) // WeCom's retry of the same message
+	msgs := h.api.WaitMessages(t, 1, wait)
 	time.Sleep(200 * time.Millisecond) // room for a wrong second answer
-	msgs, _, _ = h.api.state()
+	msgs, _, _ = h.api.State()
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Content, "报告列表") {
 		t.Errorf("messages sent = %+v; want only the help, once", msgs)
 	}
@@ -253,8 +263,8 @@ func TestRejectedCallbacks(t *testing.T) {
 
 func TestUserNotAllowed(t *testing.T) {
 	h := start(t, func(c *wecom.Config) { c.AllowedUsers = []string{"zhangsan"} })
-	h.p.post(t, h.p.textXML("wangwu", "渔门镇2020年调解了多少矛盾纠纷？"), corpID, nil)
-	m := h.api.waitMessages(t, 1)[0]
+	h.p.Post(t, h.p.TextXML("wangwu", "渔门镇2020年调解了多少矛盾纠纷？"), corpID, nil)
+	m := h.api.WaitMessages(t, 1, wait)[0]
 	if m.ToUser != "wangwu" || m.Content != messenger.MsgForbidden || regexp.MustCompile(`[0-9]`).MatchString(m.Content) {
 		t.Errorf("user not allowed got %+v; want only the refusal", m)
 	}
@@ -264,25 +274,23 @@ func TestUserNotAllowed(t *testing.T) {
 // bytes (the fake rejects longer ones).
 func TestLongRepliesAreSplit(t *testing.T) {
 	h := start(t, nil)
-	h.p.post(t, h.p.textXML("zhangsan", "报告列表"), corpID, nil)
-	h.p.post(t, h.p.textXML("zhangsan", "数据 渔门镇"), corpID, nil)
-	msgs := h.api.waitMessages(t, 2)
+	h.p.Post(t, h.p.TextXML("zhangsan", "报告列表"), corpID, nil)
+	h.p.Post(t, h.p.TextXML("zhangsan", "数据 渔门镇"), corpID, nil)
+	msgs := h.api.WaitMessages(t, 2, wait)
 	for _, m := range msgs {
 		if len(m.Content) > 2048 {
 			t.Errorf("message of %d bytes", len(m.Content))
 		}
 	}
-	if _, rejected, _ := h.api.state(); len(rejected) != 0 {
+	if _, rejected, _ := h.api.State(); len(rejected) != 0 {
 		t.Errorf("sends rejected: %v", rejected)
 	}
 }
 
 func TestSendRejectionIsLogged(t *testing.T) {
 	h := start(t, nil)
-	h.api.mu.Lock()
-	h.api.failNext = 81013
-	h.api.mu.Unlock()
-	h.p.post(t, h.p.textXML("zhangsan", "帮助"), corpID, nil)
+	h.api.FailNext(81013)
+	h.p.Post(t, h.p.TextXML("zhangsan", "帮助"), corpID, nil)
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(h.logs.String(), "errcode 81013") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)

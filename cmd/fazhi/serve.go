@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"fazhi"
@@ -31,6 +32,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	fs.StringVar(&tg.APIURL, "telegram-api-url", env("FAZHI_TELEGRAM_API_URL"), "Bot API server URL, for a self-hosted server (env FAZHI_TELEGRAM_API_URL)")
 	allowed := fs.String("telegram-allowed-users", env("FAZHI_TELEGRAM_ALLOWED_USERS"), "comma-separated Telegram user ids allowed to use the bot; empty = everyone (env FAZHI_TELEGRAM_ALLOWED_USERS)")
 	admins := fs.String("telegram-admins", env("FAZHI_TELEGRAM_ADMINS"), "comma-separated Telegram user ids that may send reports to ingest (env FAZHI_TELEGRAM_ADMINS)")
+	chats := addMessengerFlags(fs, env)
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -63,13 +65,26 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	if *adminToken == "" {
 		log.Info("write endpoints are disabled: set FAZHI_ADMIN_TOKEN (or --admin-token) to enable uploads and deletes")
 	}
+	messengers, err := chats.build(eng, log)
+	if err != nil {
+		return err
+	}
+	var handler http.Handler = api
+	if len(messengers) > 0 {
+		mux := http.NewServeMux()
+		mux.Handle("/", api)
+		for _, m := range messengers {
+			mux.Handle(m.path, m.h)
+		}
+		handler = mux
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := httpapi.NewHTTPServer(*addr, api)
+	srv := httpapi.NewHTTPServer(*addr, handler)
 	srv.RegisterOnShutdown(api.Shutdown)
-	errc := make(chan error, 2)
+	errc := make(chan error, 4)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
@@ -99,6 +114,15 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	} else {
 		close(botDone)
 	}
+	var chatsDone sync.WaitGroup
+	for _, m := range messengers {
+		chatsDone.Go(func() {
+			if err := m.run(botCtx); err != nil {
+				errc <- fmt.Errorf("%s: %w", m.name, err)
+			}
+		})
+		log.Info(m.name+" callback ready", "path", m.path)
+	}
 	go watchStore(botCtx, eng, api, log)
 
 	var runErr error
@@ -115,6 +139,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 		log.Warn("http shutdown", "err", err)
 	}
 	<-botDone
+	chatsDone.Wait()
 	return runErr
 }
 

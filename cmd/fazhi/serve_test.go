@@ -1106,9 +1106,9 @@ func TestServeTelegram(t *testing.T) {
 			t.Errorf("user %d, not allowed, was sent an answer: %q", stranger, m)
 		}
 	}
-	if strings.Contains(s.stderr.String(), `"user":99`) && strings.Contains(s.stderr.String(), "bot: answered") {
+	if strings.Contains(s.stderr.String(), `"user":"99"`) && strings.Contains(s.stderr.String(), "bot: answered") {
 		for line := range strings.Lines(s.stderr.String()) {
-			if strings.Contains(line, "bot: answered") && strings.Contains(line, `"user":99`) {
+			if strings.Contains(line, "bot: answered") && strings.Contains(line, `"user":"99"`) {
 				t.Errorf("the engine answered user %d, who is not allowed: %s", stranger, line)
 			}
 		}
