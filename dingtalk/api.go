@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"fazhi/messenger"
@@ -19,9 +18,6 @@ const (
 	callTimeout     = 30 * time.Second
 	downloadTimeout = 3 * time.Minute
 )
-
-// tokenMargin is how long before its announced expiry a token is renewed.
-const tokenMargin = 5 * time.Minute
 
 // APIError is an error code a DingTalk endpoint answered with.
 type APIError struct {
@@ -39,11 +35,13 @@ func (e *APIError) Error() string {
 type apiClient struct {
 	base, appKey, secret string
 	http                 *http.Client
-	now                  func() time.Time
+	tokens               messenger.TokenCache
+}
 
-	mu      sync.Mutex
-	token   string
-	expires time.Time
+func newAPIClient(base, appKey, secret string, hc *http.Client, now func() time.Time) *apiClient {
+	c := &apiClient{base: base, appKey: appKey, secret: secret, http: hc}
+	c.tokens.Fetch, c.tokens.Now = c.fetchToken, now
+	return c
 }
 
 // sendMarkdown posts a markdown message to a session webhook.
@@ -68,34 +66,26 @@ func (c *apiClient) sendMarkdown(ctx context.Context, webhook, title, text strin
 	return nil
 }
 
-// accessToken returns the app's cached access token, fetching one when
-// there is none or it has expired.
-func (c *apiClient) accessToken(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" && c.now().Before(c.expires) {
-		return c.token, nil
-	}
+// fetchToken gets the app's access token.
+func (c *apiClient) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	body, _ := json.Marshal(map[string]string{"appKey": c.appKey, "appSecret": c.secret})
 	var out struct {
 		AccessToken string `json:"accessToken"`
 		ExpireIn    int    `json:"expireIn"`
 	}
 	if err := c.post(ctx, c.base+"/v1.0/oauth2/accessToken", nil, body, &out); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if out.AccessToken == "" {
-		return "", fmt.Errorf("dingtalk accessToken: no accessToken in the reply")
+		return "", 0, fmt.Errorf("dingtalk accessToken: no accessToken in the reply")
 	}
-	c.token = out.AccessToken
-	c.expires = c.now().Add(time.Duration(out.ExpireIn)*time.Second - tokenMargin)
-	return c.token, nil
+	return out.AccessToken, time.Duration(out.ExpireIn) * time.Second, nil
 }
 
 // download fetches a file a user sent the robot: the robot file API turns
 // its download code into a short-lived URL.
 func (c *apiClient) download(ctx context.Context, robotCode, code string) ([]byte, error) {
-	token, err := c.accessToken(ctx)
+	token, err := c.tokens.Get(ctx, "")
 	if err != nil {
 		return nil, err
 	}

@@ -76,22 +76,15 @@ type Config struct {
 	// APIURL is the open API base URL (default DefaultAPIURL); 浙政钉 and
 	// private deployments have their own.
 	APIURL string
-	// AllowedUsers lists the staff ids (senderStaffId) that may ask; empty
-	// means everyone who can reach the robot.
-	AllowedUsers []string
-	// Admins lists the staff ids that may send report files to ingest.
-	Admins []string
 	// Concurrency is the most messages answered at once (default 8).
 	Concurrency int
-	// RatePerMinute, HistoryTurns and HistoryTTL are as in
-	// messenger.DeskConfig.
-	RatePerMinute int
-	HistoryTurns  int
-	HistoryTTL    time.Duration
+	// DeskConfig holds the allow list (staff ids, senderStaffId; empty
+	// means everyone who can reach the robot), the admins who may send
+	// report files, the rate limit, the history and the clock (Now, also
+	// used to check timestamps); its Platform is set to "dingtalk".
+	messenger.DeskConfig
 	// HTTPClient makes the outgoing calls (default a client of its own).
 	HTTPClient *http.Client
-	// Now is the clock (default time.Now).
-	Now func() time.Time
 }
 
 // Bot is a DingTalk robot serving one engine. Create it with New, serve
@@ -133,23 +126,16 @@ func New(cfg Config, eng messenger.Engine, log *slog.Logger) (*Bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg.Platform = "dingtalk"
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = slog.New(messenger.RedactHandler(log.Handler(), messenger.NewRedactor(cfg.AppSecret)))
 	return &Bot{
-		cfg: cfg,
-		desk: messenger.NewDesk(messenger.DeskConfig{
-			Platform:      "dingtalk",
-			AllowedUsers:  cfg.AllowedUsers,
-			Admins:        cfg.Admins,
-			RatePerMinute: cfg.RatePerMinute,
-			HistoryTurns:  cfg.HistoryTurns,
-			HistoryTTL:    cfg.HistoryTTL,
-			Now:           cfg.Now,
-		}, eng, log),
+		cfg:  cfg,
+		desk: messenger.NewDesk(cfg.DeskConfig, eng, log),
 		pool: messenger.NewPool(cfg.Concurrency, defaultQueue, log),
-		api:  &apiClient{base: cfg.APIURL, appKey: cfg.AppKey, secret: cfg.AppSecret, http: cfg.HTTPClient, now: cfg.Now},
+		api:  newAPIClient(cfg.APIURL, cfg.AppKey, cfg.AppSecret, cfg.HTTPClient, cfg.Now),
 		log:  log,
 		seen: messenger.NewSeen(seenIDs),
 	}, nil
@@ -322,22 +308,18 @@ type replier struct {
 func (r *replier) Busy(context.Context) func() { return func() {} }
 
 func (r *replier) Reply(ctx context.Context, spans ...messenger.Span) {
-	parts := messenger.Markdown.Render(spans, maxMessageBytes)
-	for i, text := range parts {
-		if !r.expires.IsZero() && r.b.cfg.Now().After(r.expires) {
-			r.b.log.Error("dingtalk: session webhook expired before the reply was sent", "user", r.at, "part", i+1)
-			return
-		}
-		if err := r.b.api.sendMarkdown(ctx, r.webhook, title(spans), text); err != nil {
-			level := slog.LevelError
-			if ctx.Err() != nil {
-				level = slog.LevelDebug // shutting down
+	messenger.SendParts(ctx, r.b.log, "dingtalk", messenger.Markdown.Render(spans, maxMessageBytes),
+		func(ctx context.Context, text string) error {
+			if !r.expires.IsZero() && r.b.cfg.Now().After(r.expires) {
+				return errWebhookExpired
 			}
-			r.b.log.Log(ctx, level, "dingtalk: send message failed", "user", r.at, "part", i+1, "err", err)
-			return
-		}
-	}
+			return r.b.api.sendMarkdown(ctx, r.webhook, title(spans), text)
+		}, "user", r.at)
 }
+
+// errWebhookExpired: a reply was ready after its message's session webhook
+// had expired.
+var errWebhookExpired = errors.New("session webhook expired before the reply was sent")
 
 // maxTitleRunes bounds the title DingTalk shows in notifications.
 const maxTitleRunes = 20

@@ -1,14 +1,11 @@
 package dingtalk_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -46,40 +43,23 @@ func TestSignMatchesOpenSSL(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // wait bounds how long a test waits for a reply.
 const wait = 20 * time.Second
 
 type harness struct {
 	fake *dingtalktest.Fake
 	p    *dingtalktest.Platform
-	logs *syncBuffer
+	logs *messengertest.LogBuffer
 }
 
 func start(t *testing.T, edit func(*dingtalk.Config)) *harness {
 	t.Helper()
 	fake := dingtalktest.NewFake(t, appKey, appSecret)
-	cfg := dingtalk.Config{AppKey: appKey, AppSecret: appSecret, APIURL: fake.URL(), Now: func() time.Time { return now }}
+	cfg := dingtalk.Config{AppKey: appKey, AppSecret: appSecret, APIURL: fake.URL(), DeskConfig: messenger.DeskConfig{Now: func() time.Time { return now }}}
 	if edit != nil {
 		edit(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &messengertest.LogBuffer{}
 	b, err := dingtalk.New(cfg, messengertest.SeedEngine(t), slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -112,21 +92,17 @@ func (h *harness) post(t *testing.T, m dingtalktest.Msg, ts, sign string) int {
 	return h.p.Post(t, m)
 }
 
-func hasFigure(text, n string) bool {
-	return regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(n) + `($|[^0-9])`).MatchString(text)
-}
-
 func TestConversation(t *testing.T) {
 	h := start(t, nil)
 	if code := h.post(t, dingtalktest.Msg{User: "staff1", Conv: "cidA", Text: "渔门镇2020年调解了多少矛盾纠纷？"}, tsNow, signNow); code != http.StatusOK {
 		t.Fatalf("callback = %d, want 200", code)
 	}
 	r := h.fake.Wait(t, 1, wait)[0]
-	if r.Session != "cidA" || !hasFigure(r.Text, "368") || !strings.Contains(r.Text, "**来源**") || !strings.Contains(r.Title, "渔门镇") {
+	if r.Session != "cidA" || !messengertest.HasFigure(r.Text, "368") || !strings.Contains(r.Text, "**来源**") || !strings.Contains(r.Title, "渔门镇") {
 		t.Errorf("first answer = %+v; want 368 with its sources to the message's session", r)
 	}
 	h.post(t, dingtalktest.Msg{User: "staff1", Conv: "cidA", Text: "那城关镇呢？"}, tsMinute, signMin)
-	if r := h.fake.Wait(t, 2, wait)[1]; !hasFigure(r.Text, "46") {
+	if r := h.fake.Wait(t, 2, wait)[1]; !messengertest.HasFigure(r.Text, "46") {
 		t.Errorf("follow-up = %q, want 46", r.Text)
 	}
 	h.post(t, dingtalktest.Msg{User: "staff1", Conv: "cidA", Text: "原文"}, tsNow, signNow)
@@ -150,7 +126,7 @@ func TestGroupChat(t *testing.T) {
 	// Another member follows up in the same Group: the group's history.
 	h.post(t, dingtalktest.Msg{User: "staff2", Conv: "cidG", Group: true, At: true, Text: " 那城关镇呢？"}, tsNow, signNow)
 	rs = h.fake.Wait(t, 2, wait)
-	if !hasFigure(rs[0].Text, "368") || !hasFigure(rs[1].Text, "46") || len(rs) != 2 {
+	if !messengertest.HasFigure(rs[0].Text, "368") || !messengertest.HasFigure(rs[1].Text, "46") || len(rs) != 2 {
 		t.Errorf("group replies = %+v; want 368 then 46, nothing for the unaddressed message", rs)
 	}
 }
@@ -193,10 +169,7 @@ func TestUserNotAllowed(t *testing.T) {
 func TestExpiredSessionWebhook(t *testing.T) {
 	h := start(t, nil)
 	h.post(t, dingtalktest.Msg{User: "staff1", Conv: "cidE", Text: "帮助", Expires: now.Add(-time.Second)}, tsNow, signNow)
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(h.logs.String(), "session webhook expired") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.logs.WaitFor("session webhook expired", wait)
 	if !strings.Contains(h.logs.String(), "session webhook expired") || len(h.fake.Sent()) != 0 {
 		t.Errorf("reply to an expired webhook: sent %+v, log:\n%s", h.fake.Sent(), h.logs.String())
 	}
@@ -206,10 +179,7 @@ func TestSendRejectionIsLogged(t *testing.T) {
 	h := start(t, nil)
 	h.fake.FailNext(130101)
 	h.post(t, dingtalktest.Msg{User: "staff1", Conv: "cidL", Text: "帮助"}, tsNow, signNow)
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(h.logs.String(), "130101") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.logs.WaitFor("130101", wait)
 	if logs := h.logs.String(); !strings.Contains(logs, "dingtalk: send message failed") || !strings.Contains(logs, "errcode 130101") {
 		t.Errorf("no log line for the rejected reply:\n%s", logs)
 	}
@@ -228,7 +198,7 @@ func TestAdminSendsReport(t *testing.T) {
 		t.Errorf("file from an admin: %q", r.Text)
 	}
 	h.post(t, dingtalktest.Msg{User: "staff1", Conv: "cidF1", Text: "青溪镇2023年调解了多少矛盾纠纷？"}, tsNow, signNow)
-	if r := h.fake.Wait(t, 3, wait)[2]; !hasFigure(r.Text, "77") {
+	if r := h.fake.Wait(t, 3, wait)[2]; !messengertest.HasFigure(r.Text, "77") {
 		t.Errorf("question on the new report: %q", r.Text)
 	}
 }

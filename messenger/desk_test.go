@@ -59,11 +59,6 @@ func (c *countingEngine) Ask(ctx context.Context, q rag.Question) (rag.Answer, e
 
 var digits = regexp.MustCompile(`[0-9]`)
 
-// hasFigure reports whether text states n as a number of its own.
-func hasFigure(text, n string) bool {
-	return regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(n) + `($|[^0-9])`).MatchString(text)
-}
-
 func TestDeskConversation(t *testing.T) {
 	d := messenger.NewDesk(messenger.DeskConfig{}, messengertest.SeedEngine(t), nil)
 	ctx := context.Background()
@@ -71,15 +66,15 @@ func TestDeskConversation(t *testing.T) {
 	r := &recorder{}
 
 	d.Handle(ctx, alice, "渔门镇2020年调解了多少矛盾纠纷？", r)
-	if got := r.last(t); !hasFigure(got, "368") || !strings.Contains(got, "来源") || !strings.Contains(got, messenger.ProofHint) {
+	if got := r.last(t); !messengertest.HasFigure(got, "368") || !strings.Contains(got, "来源") || !strings.Contains(got, messenger.ProofHint) {
 		t.Errorf("first answer lacks 368, its sources or the proof hint:\n%s", got)
 	}
 	d.Handle(ctx, alice, "那城关镇呢？", r)
-	if got := r.last(t); !hasFigure(got, "46") {
+	if got := r.last(t); !messengertest.HasFigure(got, "46") {
 		t.Errorf("follow-up in the same conversation: want 46, got:\n%s", got)
 	}
 	d.Handle(ctx, alice, "原文", r)
-	if got := r.last(t); !strings.Contains(got, "回答依据的原文") || !hasFigure(got, "46") {
+	if got := r.last(t); !strings.Contains(got, "回答依据的原文") || !messengertest.HasFigure(got, "46") {
 		t.Errorf("原文 does not quote the last answer:\n%s", got)
 	}
 	// Another conversation has no history: the follow-up alone names no
@@ -141,7 +136,7 @@ func TestDeskRefusesUsersNotAllowed(t *testing.T) {
 	for _, user := range []string{"alice", "root"} {
 		r := &recorder{}
 		d.Handle(ctx, messenger.Message{Conversation: user, User: user}, "渔门镇2020年调解了多少矛盾纠纷？", r)
-		if got := r.last(t); !hasFigure(got, "368") {
+		if got := r.last(t); !messengertest.HasFigure(got, "368") {
 			t.Errorf("allowed user %s got %q", user, got)
 		}
 	}
@@ -196,7 +191,7 @@ func TestDeskIngest(t *testing.T) {
 	}
 	r := &recorder{}
 	d.Handle(ctx, messenger.Message{Conversation: "q", User: "alice"}, "青溪镇2023年调解了多少矛盾纠纷？", r)
-	if got := r.last(t); !hasFigure(got, "77") || !strings.Contains(got, "青溪镇2023.txt") {
+	if got := r.last(t); !messengertest.HasFigure(got, "77") || !strings.Contains(got, "青溪镇2023.txt") {
 		t.Errorf("the ingested report is not answered from:\n%s", got)
 	}
 }

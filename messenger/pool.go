@@ -90,3 +90,20 @@ func (p *Pool) run(ctx context.Context, job func(context.Context)) {
 	}()
 	job(ctx)
 }
+
+// SendParts sends the parts of a reply in order through send and stops at
+// the first that fails, logging "PLATFORM: send message failed" with the
+// part, attrs and the error: at Error level, so that a platform refusing
+// sends is seen, or at Debug when ctx is done (shutting down).
+func SendParts(ctx context.Context, log *slog.Logger, platform string, parts []string, send func(ctx context.Context, part string) error, attrs ...any) {
+	for i, text := range parts {
+		if err := send(ctx, text); err != nil {
+			level := slog.LevelError
+			if ctx.Err() != nil {
+				level = slog.LevelDebug
+			}
+			log.Log(ctx, level, platform+": send message failed", append(attrs, "part", i+1, "err", err)...)
+			return
+		}
+	}
+}

@@ -2,6 +2,8 @@ package messenger_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -92,5 +94,48 @@ func TestSeen(t *testing.T) {
 		if got := s.Add(tt.id); got != tt.want {
 			t.Errorf("Add(%q) = %v, want %v", tt.id, got, tt.want)
 		}
+	}
+}
+
+func TestTokenCache(t *testing.T) {
+	clock := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	fetched := 0
+	c := &messenger.TokenCache{
+		Fetch: func(context.Context) (string, time.Duration, error) {
+			fetched++
+			return fmt.Sprintf("tok%d", fetched), 2 * time.Hour, nil
+		},
+		Now: func() time.Time { return clock },
+	}
+	get := func(stale string) string {
+		tok, err := c.Get(context.Background(), stale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	steps := []struct {
+		name    string
+		advance time.Duration
+		stale   string
+		want    string
+	}{
+		{"first", 0, "", "tok1"},
+		{"cached", time.Hour, "", "tok1"},
+		{"refused by the platform", 0, "tok1", "tok2"},
+		{"an older token refused: the new one stands", 0, "tok1", "tok2"},
+		{"close to expiry", 2*time.Hour - time.Minute, "", "tok3"},
+	}
+	for _, st := range steps {
+		clock = clock.Add(st.advance)
+		if got := get(st.stale); got != st.want {
+			t.Errorf("%s: Get = %s, want %s", st.name, got, st.want)
+		}
+	}
+	failing := &messenger.TokenCache{Fetch: func(context.Context) (string, time.Duration, error) {
+		return "", 0, errors.New("errcode 40001")
+	}}
+	if _, err := failing.Get(context.Background(), ""); err == nil {
+		t.Error("a failed fetch returned no error")
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"fazhi/messenger"
@@ -16,9 +15,6 @@ import (
 
 // callTimeout bounds one API call, so a hung server cannot hold a worker.
 const callTimeout = 30 * time.Second
-
-// tokenMargin is how long before its announced expiry a token is renewed.
-const tokenMargin = 5 * time.Minute
 
 // Error codes of the API that mean the access token must be fetched again.
 const (
@@ -41,11 +37,13 @@ func (e *APIError) Error() string {
 type apiClient struct {
 	base, corpID, secret string
 	http                 *http.Client
-	now                  func() time.Time
+	tokens               messenger.TokenCache
+}
 
-	mu      sync.Mutex
-	token   string
-	expires time.Time
+func newAPIClient(base, corpID, secret string, hc *http.Client) *apiClient {
+	c := &apiClient{base: base, corpID: corpID, secret: secret, http: hc}
+	c.tokens.Fetch = c.fetchToken
+	return c
 }
 
 // reply is the part of every API reply that says whether it worked.
@@ -54,14 +52,8 @@ type reply struct {
 	ErrMsg  string `json:"errmsg"`
 }
 
-// accessToken returns the cached token, fetching one when there is none,
-// it has expired or stale names the token the API just refused.
-func (c *apiClient) accessToken(ctx context.Context, stale string) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" && c.token != stale && c.now().Before(c.expires) {
-		return c.token, nil
-	}
+// fetchToken gets an access token from gettoken.
+func (c *apiClient) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	q := url.Values{"corpid": {c.corpID}, "corpsecret": {c.secret}}
 	var out struct {
 		reply
@@ -69,17 +61,15 @@ func (c *apiClient) accessToken(ctx context.Context, stale string) (string, erro
 		ExpiresIn   int    `json:"expires_in"`
 	}
 	if err := c.call(ctx, http.MethodGet, "/cgi-bin/gettoken?"+q.Encode(), nil, &out); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if out.ErrCode != 0 {
-		return "", &APIError{Method: "gettoken", Code: out.ErrCode, Message: out.ErrMsg}
+		return "", 0, &APIError{Method: "gettoken", Code: out.ErrCode, Message: out.ErrMsg}
 	}
 	if out.AccessToken == "" {
-		return "", fmt.Errorf("wecom gettoken: no access_token in the reply")
+		return "", 0, fmt.Errorf("wecom gettoken: no access_token in the reply")
 	}
-	c.token = out.AccessToken
-	c.expires = c.now().Add(time.Duration(out.ExpiresIn)*time.Second - tokenMargin)
-	return c.token, nil
+	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
 }
 
 // sendText sends a text message to user through the app agent, fetching
@@ -97,7 +87,7 @@ func (c *apiClient) sendText(ctx context.Context, user string, agent int64, text
 	}
 	stale := ""
 	for attempt := 1; ; attempt++ {
-		token, err := c.accessToken(ctx, stale)
+		token, err := c.tokens.Get(ctx, stale)
 		if err != nil {
 			return err
 		}

@@ -35,7 +35,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"fazhi/messenger"
 )
@@ -73,18 +72,12 @@ type Config struct {
 	Token, AESKey string
 	// APIURL is the API base URL (default DefaultAPIURL).
 	APIURL string
-	// AllowedUsers lists the WeCom user ids (账号) that may ask; empty
-	// means everyone in the app's visible range.
-	AllowedUsers []string
-	// Admins lists the user ids counted as admins (always allowed).
-	Admins []string
 	// Concurrency is the most messages answered at once (default 8).
 	Concurrency int
-	// RatePerMinute, HistoryTurns and HistoryTTL are as in
-	// messenger.DeskConfig.
-	RatePerMinute int
-	HistoryTurns  int
-	HistoryTTL    time.Duration
+	// DeskConfig holds the allow list (WeCom user ids, 账号; empty means
+	// everyone in the app's visible range), the admins, the rate limit and
+	// the history; its Platform is set to "wecom".
+	messenger.DeskConfig
 	// HTTPClient makes the API calls (default a client of its own).
 	HTTPClient *http.Client
 }
@@ -135,6 +128,7 @@ func New(cfg Config, eng messenger.Engine, log *slog.Logger) (*Bot, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{}
 	}
+	cfg.Platform = "wecom"
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -142,18 +136,11 @@ func New(cfg Config, eng messenger.Engine, log *slog.Logger) (*Bot, error) {
 	return &Bot{
 		cfg:    cfg,
 		crypto: c,
-		desk: messenger.NewDesk(messenger.DeskConfig{
-			Platform:      "wecom",
-			AllowedUsers:  cfg.AllowedUsers,
-			Admins:        cfg.Admins,
-			RatePerMinute: cfg.RatePerMinute,
-			HistoryTurns:  cfg.HistoryTurns,
-			HistoryTTL:    cfg.HistoryTTL,
-		}, eng, log),
-		pool: messenger.NewPool(cfg.Concurrency, defaultQueue, log),
-		api:  &apiClient{base: cfg.APIURL, corpID: cfg.CorpID, secret: cfg.Secret, http: cfg.HTTPClient, now: time.Now},
-		log:  log,
-		seen: messenger.NewSeen(seenIDs),
+		desk:   messenger.NewDesk(cfg.DeskConfig, eng, log),
+		pool:   messenger.NewPool(cfg.Concurrency, defaultQueue, log),
+		api:    newAPIClient(cfg.APIURL, cfg.CorpID, cfg.Secret, cfg.HTTPClient),
+		log:    log,
+		seen:   messenger.NewSeen(seenIDs),
 	}, nil
 }
 
@@ -295,14 +282,9 @@ type replier struct {
 func (r replier) Busy(context.Context) func() { return func() {} }
 
 func (r replier) Reply(ctx context.Context, spans ...messenger.Span) {
-	for i, text := range messenger.Text.Render(spans, maxMessageBytes) {
-		if err := r.b.api.sendText(ctx, r.user, r.b.cfg.AgentID, text); err != nil {
-			level := slog.LevelError
-			if ctx.Err() != nil {
-				level = slog.LevelDebug // shutting down
-			}
-			r.b.log.Log(ctx, level, "wecom: send message failed", "user", r.user, "part", i+1, "err", err)
-			return
-		}
-	}
+	messenger.SendParts(ctx, r.b.log, "wecom", messenger.Text.Render(spans, maxMessageBytes),
+		func(ctx context.Context, text string) error {
+			return r.b.api.sendText(ctx, r.user, r.b.cfg.AgentID, text)
+		},
+		"user", r.user)
 }

@@ -1,7 +1,6 @@
 package wecom_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,24 +19,6 @@ import (
 	"fazhi/wecom"
 	"fazhi/wecom/wecomtest"
 )
-
-// syncBuffer is a log sink the test reads while workers write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // app is the app of the tests.
 var (
@@ -54,7 +34,7 @@ const wait = 20 * time.Second
 type harness struct {
 	api  *wecomtest.API
 	p    *wecomtest.Platform
-	logs *syncBuffer
+	logs *messengertest.LogBuffer
 }
 
 func start(t *testing.T, edit func(*wecom.Config)) *harness {
@@ -64,7 +44,7 @@ func start(t *testing.T, edit func(*wecom.Config)) *harness {
 	if edit != nil {
 		edit(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &messengertest.LogBuffer{}
 	b, err := wecom.New(cfg, messengertest.SeedEngine(t), slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -84,11 +64,6 @@ func start(t *testing.T, edit func(*wecom.Config)) *harness {
 		}
 	})
 	return &harness{api: api, p: &wecomtest.Platform{URL: srv.URL, App: app}, logs: logs}
-}
-
-// hasFigure reports whether text states n as a number of its own.
-func hasFigure(text, n string) bool {
-	return regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(n) + `($|[^0-9])`).MatchString(text)
 }
 
 // TestCryptoMatchesSilenceper checks the scheme both ways against
@@ -194,7 +169,7 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("callback = %d, want 200", code)
 	}
 	msgs := h.api.WaitMessages(t, 1, wait)
-	if m := msgs[0]; m.ToUser != "zhangsan" || m.AgentID != agentID || !hasFigure(m.Content, "368") || !strings.Contains(m.Content, "来源") {
+	if m := msgs[0]; m.ToUser != "zhangsan" || m.AgentID != agentID || !messengertest.HasFigure(m.Content, "368") || !strings.Contains(m.Content, "来源") {
 		t.Errorf("first answer = %+v; want 368 with its sources, to zhangsan through agent %d", m, agentID)
 	}
 
@@ -203,7 +178,7 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("callback = %d, want 200", code)
 	}
 	msgs = h.api.WaitMessages(t, 2, wait)
-	if m := msgs[1]; !hasFigure(m.Content, "46") {
+	if m := msgs[1]; !messengertest.HasFigure(m.Content, "46") {
 		t.Errorf("follow-up answer = %q, want 46", m.Content)
 	}
 	_, rejected, issued := h.api.State()
@@ -218,7 +193,7 @@ func TestConversation(t *testing.T) {
 	}
 	// Commands.
 	h.p.Post(t, h.p.TextXML("zhangsan", "原文"), corpID, nil)
-	if m := h.api.WaitMessages(t, 4, wait)[3]; !strings.Contains(m.Content, "回答依据的原文") || !hasFigure(m.Content, "46") {
+	if m := h.api.WaitMessages(t, 4, wait)[3]; !strings.Contains(m.Content, "回答依据的原文") || !messengertest.HasFigure(m.Content, "46") {
 		t.Errorf("原文 = %q", m.Content)
 	}
 	h.p.Post(t, h.p.TextXML("zhangsan", "数据 渔门镇 2020"), corpID, nil)
@@ -291,10 +266,7 @@ func TestSendRejectionIsLogged(t *testing.T) {
 	h := start(t, nil)
 	h.api.FailNext(81013)
 	h.p.Post(t, h.p.TextXML("zhangsan", "帮助"), corpID, nil)
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(h.logs.String(), "errcode 81013") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.logs.WaitFor("errcode 81013", wait)
 	if logs := h.logs.String(); !strings.Contains(logs, "wecom: send message failed") || !strings.Contains(logs, "errcode 81013") {
 		t.Errorf("no log line for the rejected send:\n%s", logs)
 	}

@@ -5,9 +5,14 @@
 package messengertest
 
 import (
+	"bytes"
 	"context"
 	"io/fs"
+	"regexp"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"fazhi"
 	"fazhi/rag"
@@ -44,4 +49,43 @@ func SeedEngine(tb testing.TB) *rag.Engine {
 		}
 	}
 	return eng
+}
+
+// HasFigure reports whether text states the number n on its own, not as
+// part of a longer number: "368件" has 368, "1368" and "36.8" do not.
+func HasFigure(text, n string) bool {
+	return regexp.MustCompile(`(^|[^0-9.])` + regexp.QuoteMeta(n) + `($|[^0-9])`).MatchString(text)
+}
+
+// LogBuffer is a log sink a test reads while workers write to it.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns what was written so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// WaitFor waits until the log contains want, for at most bound, and
+// reports whether it does.
+func (l *LogBuffer) WaitFor(want string, bound time.Duration) bool {
+	deadline := time.Now().Add(bound)
+	for !strings.Contains(l.String(), want) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
 }
