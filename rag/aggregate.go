@@ -29,7 +29,7 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 	// The best figure of each report, comparable with the best figure of
 	// all: the same kind of unit, and the same metric where it has one.
 	best := map[string]factCandidate{}
-	if len(cands) > 0 && cands[0].score >= minFactScore {
+	if len(cands) > 0 && cands[0].score >= fitted().Figure.Threshold {
 		top := cands[0].fact
 		adj := func(c factCandidate) float64 {
 			sc := c.score
@@ -39,7 +39,7 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 			return sc
 		}
 		for _, c := range cands {
-			if c.score < minFactScore || unitClass(c.fact.Unit) != unitClass(top.Unit) {
+			if c.score < fitted().Figure.Threshold || unitClass(c.fact.Unit) != unitClass(top.Unit) {
 				continue
 			}
 			if b, ok := best[c.rep.ID]; !ok || adj(c) > adj(b) {

@@ -15,12 +15,10 @@ import (
 // Thresholds of the extractive answerer, settled on the evaluation sets
 // in testdata/eval: below them the reports are taken not to say.
 const (
-	minFactScore      = 0.42
-	minFactScoreAlone = 0.34 // with no close rival from another sentence
-	minSentenceScore  = 0.55
-	minSectionScore   = 0.6
-	maxScopeReports   = 12 // beyond this many reports in scope, retrieval narrows the sentences
-	maxTownReports    = 60 // … unless the question names its towns: their reports are read whole
+	minSentenceScore = 0.55 // of a sentence's cover, for list answers
+	minSectionScore  = 0.6
+	maxScopeReports  = 12 // beyond this many reports in scope, retrieval narrows the sentences
+	maxTownReports   = 60 // … unless the question names its towns: their reports are read whole
 )
 
 // Ask answers a question from the stored reports.
@@ -98,167 +96,6 @@ type factKey struct {
 
 func keyOf(r ReportInfo, f ingest.Fact) factKey {
 	return factKey{report: r.ID, quote: f.Quote, value: f.Value, unit: f.Unit}
-}
-
-func (e *Engine) extractiveExcept(ctx context.Context, question Question, used usedFacts) (Answer, error) {
-	c, err := e.catalog(ctx)
-	if err != nil {
-		return Answer{}, err
-	}
-	text := resolveFollowUp(question.Text, question.History, c.towns, e.gloss)
-	if used == nil {
-		isPlace := func(s string) bool {
-			q := analyse(s, c.towns, e.gloss)
-			return len(q.Towns) > 0 || q.UnknownTown != ""
-		}
-		if parts := splitQuestion(text, isPlace); len(parts) > 1 {
-			return e.multiAnswer(ctx, text, parts)
-		}
-	}
-	q := analyse(text, c.towns, e.gloss)
-	a := Answer{Mode: "extractive", Citations: []Citation{}}
-
-	if len(c.reports) == 0 {
-		a.Answer = say(q.Lang, "报告库中还没有报告。", "No reports have been ingested yet.")
-		return a, nil
-	}
-	if q.UnknownTown != "" {
-		// A report whose unit was not detected may still name the place in
-		// its title: answer from those reports rather than refuse.
-		if byTitle := reportsTitled(c, q.UnknownTown); len(byTitle) > 0 {
-			for _, r := range byTitle {
-				q.ReportIDs = append(q.ReportIDs, r.ID)
-			}
-			q.UnknownTown = ""
-		}
-	}
-	if q.UnknownTown != "" {
-		a.Answer = say(q.Lang,
-			fmt.Sprintf("报告库中没有%s的报告。现有报告：%s。", q.UnknownTown, listTowns(c, "zh")),
-			fmt.Sprintf("There is no report on %s. Reports available: %s.", q.UnknownTown, listTowns(c, "en")))
-		return a, nil
-	}
-	scope := e.scopeReports(c, q)
-	var allow func(text, section string) bool // nil: every sentence of the scope
-	if len(scope) == 0 && q.Year != 0 {
-		var plan bool
-		scope, allow, plan = e.otherYearScope(ctx, c, q)
-		if plan {
-			// Within the plans, "计划/打算" is said by the section itself.
-			stripped := q.Text
-			for _, w := range planWords {
-				stripped = strings.ReplaceAll(stripped, w, " ")
-			}
-			q.Groups = termGroups(stripped, q, c.towns, e.gloss)
-		}
-	}
-	if len(scope) == 0 {
-		a.Answer = noYearAnswer(c, q)
-		return a, nil
-	}
-	if q.Meta != "" && len(q.Towns) > 0 && allow == nil {
-		if ans, ok := e.metaAnswer(ctx, q, scope); ok {
-			return ans, nil
-		}
-	}
-	if q.Aggregate != "" && (q.Kind == KindCount || q.Kind == KindRate) {
-		if len(scope) > maxScopeReports {
-			ctx, release, err := e.enterGate(ctx)
-			if err != nil {
-				return Answer{}, err
-			}
-			defer release()
-			return e.aggregate(ctx, q, scope)
-		}
-		return e.aggregate(ctx, q, scope)
-	}
-	sents, err := e.candidates(ctx, c, q, scope)
-	if err != nil {
-		return Answer{}, err
-	}
-	if allow != nil {
-		var kept []sentence
-		for _, s := range sents {
-			if allow(s.text, s.section) {
-				kept = append(kept, s)
-			}
-		}
-		sents = kept
-	}
-	m := matcherFor(q.Groups, sents)
-	if m.empty() {
-		if allow != nil && q.Kind == KindWhat && len(sents) > 0 {
-			// "2023年有啥打算？": the plans for that year are the answer.
-			return passageAnswer(q, sents[0].report, sents[0].section, sents), nil
-		}
-		a.Answer = notStated(q, scope)
-		return a, nil
-	}
-	if q.Kind == KindCount || q.Kind == KindRate {
-		factScope := scope
-		if !readWhole(q, scope) {
-			// Too many reports to read every figure: those retrieval found.
-			factScope = reportsOf(sents)
-		}
-		if f, s, twins, ok := e.bestFact(ctx, q, m, factScope, allow, used); ok {
-			if used != nil {
-				used[keyOf(s.report, f)] = true
-			}
-			a := factAnswer(q, f, s)
-			for _, r := range twins {
-				a.Citations = append(a.Citations, citation(r, f.Section, f.Quote))
-			}
-			return a, nil
-		}
-		a.Answer = notStated(q, scope)
-		return a, nil
-	}
-	if q.Kind == KindWhat && q.Aggregate == "list" {
-		return listAnswer(q, m, sents, scope), nil
-	}
-	if q.Kind == KindWhat {
-		if ans, ok := sectionAnswer(q, m, sents); ok {
-			return ans, nil
-		}
-	}
-	best, score := -1, 0.0
-	wants := wantsOf(q)
-	for i, s := range sents {
-		var prev *sentence
-		if i > 0 && sents[i-1].report.ID == s.report.ID && sents[i-1].section == s.section {
-			prev = &sents[i-1]
-		}
-		if sc := scoreSentence(m, wants, s, prev); sc > score {
-			best, score = i, sc
-		}
-	}
-	if best < 0 || score < minSentenceScore {
-		a.Answer = notStated(q, scope)
-		return a, nil
-	}
-	s := sents[best]
-	// A short sentence ("三是行政执法人员力量有待进一步加强。") is often a
-	// topic line that the next sentence of its section makes concrete.
-	if utf8.RuneCountInString(s.text) < 40 && best+1 < len(sents) {
-		if n := sents[best+1]; n.report.ID == s.report.ID && n.section == s.section {
-			s.text += n.text
-		}
-	}
-	a.Found = true
-	a.Citations = []Citation{citation(s.report, s.section, s.text)}
-	// The same sentence in other reports in scope (one report in several
-	// formats) is cited too.
-	cited := map[string]bool{s.report.ID: true}
-	for _, o := range sents {
-		if !cited[o.report.ID] && o.text == sents[best].text {
-			cited[o.report.ID] = true
-			a.Citations = append(a.Citations, citation(o.report, o.section, s.text))
-		}
-	}
-	a.Answer = say(q.Lang,
-		fmt.Sprintf("据%s：%s", reportLabel(s.report, "zh"), s.text),
-		fmt.Sprintf("According to %s: “%s”", reportLabel(s.report, "en"), s.text))
-	return a, nil
 }
 
 // maxQuestionParts bounds how many parts one question is answered in.
@@ -371,16 +208,28 @@ func (e *Engine) multiAnswer(ctx context.Context, whole string, parts []string) 
 	seenCite := map[Citation]bool{}
 	lang := detectLang(whole)
 	used := usedFacts{}
+	tr := traceFrom(ctx)
 	for i, p := range parts {
 		hist := []Turn{{Role: "user", Content: whole}}
-		a, err := e.extractiveExcept(ctx, Question{Text: p, History: hist}, used)
+		pctx := ctx
+		if tr != nil {
+			pt := &Trace{Question: p}
+			tr.Parts = append(tr.Parts, pt)
+			pctx = withTrace(ctx, pt)
+		}
+		a, err := e.extractiveExcept(pctx, Question{Text: p, History: hist}, used)
 		if err != nil {
 			return out, err
 		}
 		if !a.Found && i > 0 {
 			// "…, and how many sessions were held?": a later part often
 			// leaves its subject to the part before it.
-			a, err = e.extractiveExcept(ctx, Question{Text: parts[i-1] + " " + p, History: hist}, used)
+			if tr != nil {
+				pt := &Trace{Question: parts[i-1] + " " + p}
+				tr.Parts = append(tr.Parts, pt)
+				pctx = withTrace(ctx, pt)
+			}
+			a, err = e.extractiveExcept(pctx, Question{Text: parts[i-1] + " " + p, History: hist}, used)
 			if err != nil {
 				return out, err
 			}

@@ -498,3 +498,5 @@ func mustOpenSQLite(tb testing.TB, dir string, emb rag.Embedder) *sqlitestore.SQ
 	tb.Cleanup(func() { st.Close() })
 	return st
 }
+
+var sqlitestoreOpen = sqlitestore.Open

@@ -16,12 +16,14 @@ import (
 // factCandidate is a stated figure scored against a question.
 type factCandidate struct {
 	fact  ingest.Fact
-	score float64
+	x     []float64 // figureFeatures
+	score float64   // the figure model's probability
 	rep   ReportInfo
 }
 
-// scoreFacts scores the facts of the reports in scope.
+// scoreFacts scores the facts of the reports in scope, best first.
 func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []ReportInfo) ([]factCandidate, error) {
+	model := &fitted().Figure
 	var out []factCandidate
 	for _, r := range scope {
 		d, err := e.doc(ctx, r)
@@ -29,81 +31,73 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 			return nil, err
 		}
 		for i := range d.facts {
-			out = append(out, factCandidate{fact: d.facts[i].Fact, rep: r, score: scoreFact(q, m, &d.facts[i])})
+			x := figureFeatureValues(q, m, &d.facts[i])
+			out = append(out, factCandidate{fact: d.facts[i].Fact, rep: r, x: x, score: model.prob(x)})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out, nil
 }
 
-// scoreFact scores a stated figure against a question: mostly by what its
-// own clause says it counts, then by its sentence, then by the sentences
-// before (which often name the campaign the figure belongs to).
-func scoreFact(q Query, m *matcher, f *docFact) float64 {
-	// The subject decides first: in "婚姻家庭纠纷41件、邻里纠纷52件、山林
-	// 土地权属纠纷38件" every figure shares the clause.
-	local := max(m.cover(f.subject), 0.85*m.cover(f.local))
+// figureFeatures name what is known of a stated figure against a question:
+// how much of the question its own clause, its sentence and the sentences
+// before say, and what kind of figure it is (a change, another year's, a
+// target, a total, in the unit asked or not). The figure model weighs them.
+var figureFeatures = []string{
+	"cover_subject", "cover_clause", "cover_inherited", "cover_sentence", "cover_context",
+	"exact_clause", "exact_sentence",
+	"log_cover_local", "log_cover_whole",
+	"metric_match", "metric_conflict",
+	"change_unasked", "year_asked", "year_other", "year_other_than_report",
+	"target_unasked", "plan_mismatch", "new_unasked",
+	"total_word", "total_asked",
+	"change_q_not_percent", "change_q_change_word",
+	"rate_q_not_percent", "percent_unasked", "money_or_hours_mismatch", "unit_mismatch",
+}
+
+var changeWords = []string{"增加", "减少", "增长", "下降", "较上年", "与上年相比", "同比", "上升"}
+
+// figureFeatureValues computes figureFeatures for a figure.
+func figureFeatureValues(q Query, m *matcher, f *docFact) []float64 {
+	subject, clause := m.cover(f.subject), m.cover(f.local)
+	inherited, context := 0.0, 0.0
 	if f.inherited != nil {
-		local = max(local, 0.8*m.cover(f.inherited))
+		inherited = m.cover(f.inherited)
 	}
-	whole := m.cover(f.quote)
+	sentence := m.cover(f.quote)
 	if f.context != nil {
-		whole = max(whole, 0.9*m.cover(f.context))
+		context = m.cover(f.context)
 	}
-	sc := 0.6*local + 0.4*whole
-	switch {
-	case q.Metric != "" && f.Metric == q.Metric:
-		sc += 0.15 // the figure counts what the question asks for
-	case q.Metric != "" && f.Metric != "" && !fuzzyMetric[q.Metric] && !fuzzyMetric[f.Metric]:
-		sc *= 0.7 // it is known to count something else (行政诉讼 for 行政复议)
-	}
+	lower := strings.ToLower(q.Text)
 	changeQ := len(q.Units) == 1 && q.Units[0] == "%" && q.Kind != KindRate
-	if !changeQ && containsAny(f.clause, "增加", "减少", "增长", "下降", "较上年", "与上年相比", "同比", "上升") {
-		sc *= 0.7 // "总量增加53件" is a change, not the figure
+	ys := yearsIn(f.clause)
+	asksTarget := containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周", "目标") || asksPlan(q.Text) ||
+		containsAny(lower, "at least", "minimum", "must", "required", "target")
+	asksNew := containsAny(q.Text, "新增", "新培养", "新建", "新发展", "新聘") || containsAny(lower, " new ", "newly", "added")
+	total := containsAny(f.clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计")
+	unitOK := q.Units == nil || contains(q.Units, f.Unit)
+	return []float64{
+		subject, clause, inherited, sentence, context,
+		m.coverExact(f.local), m.coverExact(f.quote),
+		logCover(max(subject, clause, inherited)), logCover(max(sentence, context)),
+		b2f(q.Metric != "" && f.Metric == q.Metric),
+		b2f(q.Metric != "" && f.Metric != "" && f.Metric != q.Metric && !fuzzyMetric[q.Metric] && !fuzzyMetric[f.Metric]),
+		b2f(!changeQ && containsAny(f.clause, changeWords...)),
+		b2f(q.Year != 0 && len(ys) == 1 && ys[0] == strconv.Itoa(q.Year)),
+		b2f(q.Year != 0 && len(ys) > 0 && !contains(ys, strconv.Itoa(q.Year))),
+		b2f(q.Year == 0 && otherYearIn(f.clause, f.Year) != 0),
+		b2f(isTarget(f) && !asksTarget),
+		b2f(planSection(f.Section) != asksPlan(q.Text)),
+		b2f(!asksNew && containsAny(f.clause, "新增", "新培养", "新建", "新发展", "新聘")),
+		b2f(total),
+		b2f(total && (containsAny(q.Text, "累计", "总共", "一共", "总数", "共有") || containsAny(lower, "in total", "total", "altogether", "cumulative"))),
+		b2f(changeQ && f.Unit != "%"),
+		b2f(changeQ && f.Unit == "%" && containsAny(f.clause, "增长", "下降", "提高", "减少", "上升", "同比", "较上年", "增幅", "降幅")),
+		b2f(q.Kind == KindRate && f.Unit != "%"),
+		b2f(q.Kind != KindRate && f.Unit == "%" && q.Units != nil && !contains(q.Units, "%")),
+		b2f(!unitOK && (contains(q.Units, "元") || contains(q.Units, "小时"))),
+		b2f(!unitOK),
 	}
-	switch ys := yearsIn(f.clause); {
-	case q.Year != 0 && contains(ys, strconv.Itoa(q.Year)) && len(ys) == 1:
-		sc += 0.1 // the clause names the very year asked about ("2022年164件")
-	case q.Year != 0 && len(ys) > 0:
-		sc *= 0.7 // it names another year than the one asked about
-	case q.Year == 0 && otherYearIn(f.clause, f.Year) != 0:
-		sc *= 0.7 // "（2022年受理365件）" in a 2023 report speaks of another year
-	}
-	if isTarget(f) && !containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周", "目标") && !asksPlan(q.Text) && !containsAny(strings.ToLower(q.Text), "at least", "minimum", "must", "required", "target") {
-		sc *= 0.7 // a target ("不少于30场次", "力争达到97%以上") is not what was done
-	}
-	if planSection(f.Section) != asksPlan(q.Text) {
-		sc *= 0.85 // targets answer plan questions; achievements the others
-	}
-	asksNew := containsAny(q.Text, "新增", "新培养", "新建", "新发展", "新聘") || containsAny(strings.ToLower(q.Text), " new ", "newly", "added")
-	if !asksNew && containsAny(f.clause, "新增", "新培养", "新建", "新发展", "新聘") {
-		sc *= 0.85 // what was added this year is not how many there are
-	}
-	if containsAny(f.clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计") {
-		sc += 0.03 // a total answers "how many" before a part does
-		if containsAny(q.Text, "累计", "总共", "一共", "总数", "共有") || containsAny(strings.ToLower(q.Text), "in total", "total", "altogether", "cumulative") {
-			sc += 0.07
-		}
-	}
-	if len(q.Units) == 1 && q.Units[0] == "%" && q.Kind != KindRate {
-		// "同比下降多少", "by how much did … grow": a change, in percent.
-		if f.Unit != "%" {
-			sc *= 0.5
-		} else if containsAny(f.clause, "增长", "下降", "提高", "减少", "上升", "同比", "较上年", "增幅", "降幅") {
-			sc += 0.15
-		}
-	}
-	switch {
-	case q.Kind == KindRate && f.Unit != "%":
-		sc *= 0.3
-	case q.Kind != KindRate && f.Unit == "%" && q.Units != nil && !contains(q.Units, "%"):
-		sc *= 0.3
-	case q.Units != nil && !contains(q.Units, f.Unit) && (contains(q.Units, "元") || contains(q.Units, "小时")):
-		sc *= 0.3 // asked for money or hours: a count is no answer
-	case q.Units != nil && !contains(q.Units, f.Unit):
-		sc *= 0.6
-	}
-	return sc
 }
 
 // bestFact picks the figure that answers a numeric question.
@@ -121,6 +115,20 @@ func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []Repo
 			}
 		}
 		cands = kept
+	}
+	if tr := traceFrom(ctx); tr != nil {
+		for _, c := range cands[:min(len(cands), maxTraceCandidates)] {
+			tr.Candidates = append(tr.Candidates, TraceCandidate{Source: c.rep.Source, Text: c.fact.Quote, Value: formatValue(c.fact), Score: c.score, Features: namedFeatures(figureFeatures, c.x)})
+		}
+		tr.Threshold = fitted().Figure.Threshold
+		switch {
+		case err != nil || len(cands) == 0:
+			tr.decide("refusal", "no figure in scope")
+		case !confident(cands):
+			tr.decide("refusal", "no figure reaches the figure model's threshold (best %.3f < %.3f)", cands[0].score, tr.Threshold)
+		default:
+			tr.decide("figure", "the best figure scores %.3f ≥ %.3f", cands[0].score, tr.Threshold)
+		}
 	}
 	if err != nil || len(cands) == 0 || !confident(cands) {
 		return ingest.Fact{}, sentence{}, nil, false
@@ -181,23 +189,10 @@ func isBound(approx string) bool {
 	return false
 }
 
-// confident says whether the best-scoring figure answers: its score is
-// over the bar, or a little under it but far ahead of every figure from
-// another sentence (the question matches one sentence and nothing else).
+// confident says whether the best-scoring figure answers: the figure
+// model's probability is over its fitted threshold.
 func confident(cands []factCandidate) bool {
-	top := cands[0]
-	if top.score >= minFactScore {
-		return true
-	}
-	if top.score < minFactScoreAlone {
-		return false
-	}
-	for _, c := range cands[1:] {
-		if c.fact.Quote != top.fact.Quote {
-			return c.score*2.5 <= top.score
-		}
-	}
-	return true
+	return cands[0].score >= fitted().Figure.Threshold
 }
 
 // formatValue writes a figure as the reports do: "368件", "98%",

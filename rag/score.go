@@ -178,12 +178,21 @@ func (m *matcher) empty() bool { return len(m.groups) == 0 }
 // the share of the first form it carries. When the question's weightiest
 // term is missing altogether, the text is not about the question: its
 // score is halved.
-func (m *matcher) cover(g gramSet) float64 {
+func (m *matcher) cover(g gramSet) float64 { return m.coverForms(g, false) }
+
+// coverExact is cover counting only the question's own words, not their
+// synonyms or glossary variants: "调解" matches 调解, not 化解.
+func (m *matcher) coverExact(g gramSet) float64 { return m.coverForms(g, true) }
+
+func (m *matcher) coverForms(g gramSet, exact bool) float64 {
 	var got, total, heaviest, heaviestCover float64
 	for _, sg := range m.groups {
 		best := 0.0
 		first := 0.0
 		for i, toks := range sg.forms {
+			if exact && i > 0 {
+				break
+			}
 			var have, all float64
 			for _, t := range toks {
 				w := m.idf.weight(t)

@@ -16,6 +16,7 @@ type sentenceWants struct {
 	frequency bool // 多长时间…一次/多久/how often: 每季度, 每半年 answer
 	weekday   bool // 每周哪一天/星期几: 周五 answers
 	where     bool // 设在哪里/where: a place answers
+	method    bool // 哪些方式/通过什么形式/in what ways: "…等方式" answers
 }
 
 var (
@@ -35,6 +36,7 @@ var (
 	// sentence does not go on about the sentence before it.
 	newPointRe = regexp.MustCompile(`^\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|[一二三四五六七八九十]+、|首先|其次|再次|最后|同时)`)
 	whereRe    = regexp.MustCompile(`设在|设于|下设[^，。,]{0,8}在|位于|驻[^，。,]{1,8}(?:中心|所|站)`)
+	methodRe   = regexp.MustCompile(`等(?:方式|形式|途径|渠道|载体|手段)|(?:方式|形式|途径|渠道)[^，。,]{0,4}[:：]`)
 )
 
 func wantsOf(q Query) sentenceWants {
@@ -50,6 +52,8 @@ func wantsOf(q Query) sentenceWants {
 	w.frequency = asksFrequency(q.Text, lower)
 	w.weekday = asksWeekday(q.Text, lower)
 	w.where = containsAny(q.Text, whereWordsZh...) || containsAny(lower, "where ")
+	w.method = containsAny(q.Text, "方式", "形式", "途径", "渠道", "载体", "手段") && containsAny(q.Text, "哪些", "什么", "哪种", "何种", "怎样", "如何") ||
+		containsAny(lower, "in what ways", "in which ways", "what ways", "what means", "what forms", "which forms", "what methods", "which methods", "how did")
 	return w
 }
 
@@ -74,14 +78,24 @@ func containsAnyWord(lower string, words []string) bool {
 	return false
 }
 
-// scoreSentence scores a sentence against a question: how much of the
-// question's terms it holds, alone or read with the sentence before it in
-// its section (which often names what it goes on about) unless it starts
-// a new point, and whether it
-// holds the kind of thing the question asks for.
-func scoreSentence(m *matcher, w sentenceWants, s sentence, prev *sentence) float64 {
-	sc := m.cover(s.grams)
-	if prev != nil && sc >= 0.25 && !newPointRe.MatchString(s.text) {
+// sentenceFeatures name what is known of a sentence against a question:
+// how much of the question it holds, alone and read with the sentence
+// before it in its section (which often names what it goes on about),
+// whether it starts a new point, and whether it holds the kind of thing
+// the question asks for. The sentence model weighs them.
+var sentenceFeatures = []string{
+	"cover", "cover_with_previous", "log_cover", "log_cover_with_previous", "exact", "new_point",
+	"person_named", "person_missing", "date_missing", "plan_unasked",
+	"named_document", "quoted_name", "frequency", "weekday", "place", "method",
+}
+
+// sentenceFeatureValues computes sentenceFeatures; prev is the sentence
+// before s in its section, or nil.
+func sentenceFeatureValues(m *matcher, w sentenceWants, s sentence, prev *sentence) []float64 {
+	cover := m.cover(s.grams)
+	withPrev := cover
+	newPoint := newPointRe.MatchString(s.text)
+	if prev != nil && !newPoint {
 		both := make(gramSet, len(s.grams)+len(prev.grams))
 		for k := range prev.grams {
 			both[k] = struct{}{}
@@ -89,31 +103,24 @@ func scoreSentence(m *matcher, w sentenceWants, s sentence, prev *sentence) floa
 		for k := range s.grams {
 			both[k] = struct{}{}
 		}
-		sc = max(sc, 0.9*m.cover(both))
+		withPrev = max(cover, m.cover(both))
 	}
-	if w.person && hasPersonHint(s.text) {
-		sc += 0.1 // a sentence that names the person beats "以党委书记为组长"
+	person := hasPersonHint(s.text)
+	return []float64{
+		cover, withPrev, logCover(cover), logCover(withPrev), m.coverExact(s.grams), b2f(newPoint),
+		b2f(w.person && person), b2f(w.person && !person),
+		b2f(w.date && !dateInText.MatchString(s.text)),
+		b2f(planSection(s.section) && !w.plan),
+		b2f(w.namedDoc && titleRe.MatchString(s.text)),
+		b2f(w.name && (quotedRe.MatchString(s.text) || titleRe.MatchString(s.text))),
+		b2f(w.frequency && frequencyRe.MatchString(s.text)),
+		b2f(w.weekday && weekdayRe.MatchString(s.text)),
+		b2f(w.where && whereRe.MatchString(s.text)),
+		b2f(w.method && methodRe.MatchString(s.text)),
 	}
-	if w.date && !dateInText.MatchString(s.text) {
-		sc *= 0.7
-	}
-	if planSection(s.section) && !w.plan {
-		sc *= 0.9 // what is planned is not what was done
-	}
-	if w.namedDoc && titleRe.MatchString(s.text) {
-		sc += 0.1
-	}
-	if w.name && (quotedRe.MatchString(s.text) || titleRe.MatchString(s.text)) {
-		sc += 0.08
-	}
-	if w.frequency && frequencyRe.MatchString(s.text) {
-		sc += 0.12
-	}
-	if w.weekday && weekdayRe.MatchString(s.text) {
-		sc += 0.15
-	}
-	if w.where && whereRe.MatchString(s.text) {
-		sc += 0.1
-	}
-	return sc
+}
+
+// scoreSentence is the sentence model's probability that s answers.
+func scoreSentence(m *matcher, w sentenceWants, s sentence, prev *sentence) float64 {
+	return fitted().Sentence.prob(sentenceFeatureValues(m, w, s, prev))
 }

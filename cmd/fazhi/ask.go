@@ -16,6 +16,7 @@ func runAsk(ctx context.Context, args []string, env func(string) string, stdout,
 	fs := newFlagSet("ask", stderr)
 	commonFlags(fs, &c, env)
 	asJSON := fs.Bool("json", false, "print the answer object of POST /v1/ask")
+	explain := fs.Bool("explain", false, "answer offline and print how: places and years, scope, the best candidates with their features and scores, and why the answer or refusal won")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -29,9 +30,30 @@ func runAsk(ctx context.Context, args []string, env func(string) string, stdout,
 		return err
 	}
 	defer st.Close()
-	a, err := eng.Ask(ctx, rag.Question{Text: question})
+	var (
+		a     rag.Answer
+		trace *rag.Trace
+	)
+	if *explain {
+		a, trace, err = eng.Explain(ctx, rag.Question{Text: question})
+	} else {
+		a, err = eng.Ask(ctx, rag.Question{Text: question})
+	}
 	if err != nil {
 		return err
+	}
+	if *explain && *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			rag.Answer
+			Trace *rag.Trace `json:"trace"`
+		}{a, trace})
+	}
+	if *explain {
+		trace.Print(stdout)
+		fmt.Fprintln(stdout)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

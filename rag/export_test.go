@@ -1,0 +1,369 @@
+package rag
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// FigureFeatures and SentenceFeatures name the models' features.
+var (
+	FigureFeatures   = figureFeatures
+	SentenceFeatures = sentenceFeatures
+)
+
+// Row is one candidate the answerer weighs for a question, with its
+// features and whether it is a right answer (for a question the reports
+// do not answer, no candidate is).
+type Row struct {
+	Model string // "figure" or "sentence"
+	Group string // the question (part) it belongs to
+	Fold  string // leave-one-report-out fold: the report the question is about
+	X     []float64
+	Y     bool
+}
+
+// TrainingRows runs a question through the answerer's stages up to the
+// choice and returns the candidates the figure or sentence model would
+// weigh, labelled against the case: a figure is right when its report is
+// doc and it states one of must as written; a sentence when its report is
+// doc and it (with the next sentence, for a short one) holds every must.
+func (e *Engine) TrainingRows(ctx context.Context, id, question, doc string, must []string) ([]Row, error) {
+	c, err := e.catalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fold := doc
+	if fold == "" {
+		fold = "none:" + id
+	}
+	isPlace := func(s string) bool {
+		q := analyse(s, c.towns, e.gloss)
+		return len(q.Towns) > 0 || q.UnknownTown != ""
+	}
+	parts := splitQuestion(question, isPlace)
+	if len(parts) == 0 {
+		parts = []string{question}
+	}
+	var rows []Row
+	for pi, p := range parts {
+		text := p
+		if len(parts) > 1 {
+			text = resolveFollowUp(p, []Turn{{Role: "user", Content: question}}, c.towns, e.gloss)
+		}
+		q := analyse(text, c.towns, e.gloss)
+		q, scope, allow, refusal := e.scopeStage(ctx, c, q)
+		if refusal != "" || (q.Aggregate != "" && (q.Kind == KindCount || q.Kind == KindRate)) {
+			continue
+		}
+		if q.Meta != "" && len(q.Towns) > 0 && allow == nil {
+			if _, ok := e.metaAnswer(ctx, q, scope); ok {
+				continue
+			}
+		}
+		sents, m, err := e.gatherStage(ctx, c, q, scope, allow)
+		if err != nil {
+			return nil, err
+		}
+		if m.empty() {
+			continue
+		}
+		group := fmt.Sprintf("%s/%d", id, pi)
+		if q.Kind == KindCount || q.Kind == KindRate {
+			factScope := scope
+			if !readWhole(q, scope) {
+				factScope = reportsOf(sents)
+			}
+			cands, err := e.scoreFacts(ctx, q, m, factScope)
+			if err != nil {
+				return nil, err
+			}
+			for _, fc := range cands {
+				if allow != nil && !allow(fc.fact.Quote, fc.fact.Section) {
+					continue
+				}
+				right := false
+				if fc.rep.Source == doc {
+					v := formatValue(fc.fact)
+					for _, mu := range must {
+						if strings.Contains(v, mu) && strings.Contains(fc.fact.Quote, mu) {
+							right = true
+						}
+					}
+				}
+				rows = append(rows, Row{Model: "figure", Group: group, Fold: fold, X: fc.x, Y: right})
+			}
+			continue
+		}
+		if q.Kind == KindWhat && q.Aggregate == "list" {
+			continue
+		}
+		if q.Kind == KindWhat {
+			if _, ok := sectionAnswer(q, m, sents); ok {
+				continue
+			}
+		}
+		wants := wantsOf(q)
+		for i, s := range sents {
+			var prev *sentence
+			if i > 0 && sents[i-1].report.ID == s.report.ID && sents[i-1].section == s.section {
+				prev = &sents[i-1]
+			}
+			text := s.text
+			if utf8.RuneCountInString(text) < 40 && i+1 < len(sents) && sents[i+1].report.ID == s.report.ID && sents[i+1].section == s.section {
+				text += sents[i+1].text
+			}
+			right := s.report.Source == doc && len(must) > 0
+			for _, mu := range must {
+				if !strings.Contains(text, mu) {
+					right = false
+				}
+			}
+			rows = append(rows, Row{Model: "sentence", Group: group, Fold: fold, X: sentenceFeatureValues(m, wants, s, prev), Y: right})
+		}
+	}
+	return rows, nil
+}
+
+// Fitted is a fitted model, as weights.json holds it.
+type Fitted = model
+
+// Fit fits a conditional logit to rows: for each question, the
+// probability of choosing a candidate is proportional to exp(w·x), and
+// the weights maximise the probability of choosing a right one (Newton's
+// method with a ridge penalty). The choice among a question's candidates
+// is what matters; whether to answer at all is then a threshold on w·x of
+// the best candidate, the one that answers the most questions right: a
+// question is right when its best candidate is right and over the
+// threshold, or, when none of its candidates is right, when its best is
+// under it. The threshold is stored as the bias (-t), so that a candidate
+// answers when its probability is at least 0.5. Deterministic: the same
+// rows give the same model.
+func Fit(names []string, rows []Row) Fitted { return FitFrom(names, rows, nil) }
+
+// FitFrom fits like Fit, starting from the weights w0 (nil: zero): a
+// leave-one-out fold starts from the fit on every row and needs few steps.
+func FitFrom(names []string, rows []Row, w0 []float64) Fitted {
+	d := len(names)
+	groups := map[string][]Row{}
+	var order []string
+	for _, r := range rows {
+		if _, ok := groups[r.Group]; !ok {
+			order = append(order, r.Group)
+		}
+		groups[r.Group] = append(groups[r.Group], r)
+	}
+	w := make([]float64, d)
+	copy(w, w0)
+	const ridge = 5
+	for iter := 0; iter < 60; iter++ {
+		grad := make([]float64, d)
+		hess := make([][]float64, d)
+		for i := range hess {
+			hess[i] = make([]float64, d)
+		}
+		for _, g := range order {
+			rs := groups[g]
+			anyYes := false
+			for _, r := range rs {
+				anyYes = anyYes || r.Y
+			}
+			if !anyYes {
+				continue
+			}
+			zmax := math.Inf(-1)
+			zs := make([]float64, len(rs))
+			for i, r := range rs {
+				for j := 0; j < d; j++ {
+					zs[i] += w[j] * r.X[j]
+				}
+				zmax = max(zmax, zs[i])
+			}
+			var sum, sumYes float64
+			mean, meanYes := make([]float64, d), make([]float64, d)
+			for i, r := range rs {
+				p := math.Exp(zs[i] - zmax)
+				sum += p
+				if r.Y {
+					sumYes += p
+				}
+				for j := 0; j < d; j++ {
+					mean[j] += p * r.X[j]
+					if r.Y {
+						meanYes[j] += p * r.X[j]
+					}
+				}
+			}
+			for j := 0; j < d; j++ {
+				mean[j] /= sum
+				meanYes[j] /= sumYes
+				grad[j] += meanYes[j] - mean[j]
+			}
+			for i, r := range rs {
+				p := math.Exp(zs[i]-zmax) / sum
+				for j := 0; j < d; j++ {
+					dj := r.X[j] - mean[j]
+					for k := 0; k <= j; k++ {
+						hess[j][k] += p * dj * (r.X[k] - mean[k])
+					}
+				}
+			}
+		}
+		for j := 0; j < d; j++ {
+			for k := 0; k < j; k++ {
+				hess[k][j] = hess[j][k]
+			}
+			grad[j] -= ridge * w[j]
+			hess[j][j] += ridge + 1e-9
+		}
+		step := solve(hess, grad)
+		change := 0.0
+		for j := range w {
+			w[j] += step[j]
+			change = max(change, math.Abs(step[j]))
+		}
+		if change < 1e-7 {
+			break
+		}
+	}
+	m := Fitted{Features: names, Weights: round(w), Threshold: 0.5}
+	m.Bias = -bestThreshold(&m, rows)
+	m.Bias = round([]float64{m.Bias})[0]
+	return m
+}
+
+// round keeps weights.json readable and the fit reproducible across
+// machines to the printed precision.
+func round(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = math.Round(x*1e6) / 1e6
+	}
+	return out
+}
+
+// solve solves a·x = b by Gaussian elimination with partial pivoting.
+func solve(a [][]float64, b []float64) []float64 {
+	n := len(b)
+	m := make([][]float64, n)
+	for i := range a {
+		m[i] = append(append([]float64(nil), a[i]...), b[i])
+	}
+	for c := 0; c < n; c++ {
+		p := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(m[r][c]) > math.Abs(m[p][c]) {
+				p = r
+			}
+		}
+		m[c], m[p] = m[p], m[c]
+		if m[c][c] == 0 {
+			continue
+		}
+		for r := c + 1; r < n; r++ {
+			f := m[r][c] / m[c][c]
+			for k := c; k <= n; k++ {
+				m[r][k] -= f * m[c][k]
+			}
+		}
+	}
+	x := make([]float64, n)
+	for r := n - 1; r >= 0; r-- {
+		s := m[r][n]
+		for k := r + 1; k < n; k++ {
+			s -= m[r][k] * x[k]
+		}
+		if m[r][r] != 0 {
+			x[r] = s / m[r][r]
+		}
+	}
+	return x
+}
+
+// best is a question's best candidate under a model, and whether the
+// question has any right candidate.
+type best struct {
+	p             float64
+	right, anyYes bool
+}
+
+func bests(m *Fitted, rows []Row) map[string]best {
+	out := map[string]best{}
+	for _, r := range rows {
+		p := m.prob(r.X)
+		b, ok := out[r.Group]
+		if !ok || p > b.p {
+			b.p, b.right = p, r.Y
+		}
+		b.anyYes = b.anyYes || r.Y
+		out[r.Group] = b
+	}
+	return out
+}
+
+// bestThreshold returns the threshold on w·x (m's bias must be 0).
+func bestThreshold(m *Fitted, rows []Row) float64 {
+	bs := bests(m, rows)
+	for k, b := range bs {
+		b.p = math.Log(b.p / (1 - b.p)) // w·x
+		bs[k] = b
+	}
+	cands := []float64{0}
+	for _, b := range bs {
+		cands = append(cands, b.p)
+	}
+	sort.Float64s(cands)
+	bestT, bestN := 0.0, -1
+	for i, t := range cands {
+		if i > 0 {
+			t = (cands[i-1] + t) / 2 // between two questions' scores
+		}
+		if n := Correct(m, t, bs); n > bestN {
+			bestT, bestN = t, n
+		}
+	}
+	return math.Round(bestT*1e6) / 1e6
+}
+
+// Correct counts the questions a model with threshold t gets right.
+func Correct(m *Fitted, t float64, bs map[string]best) int {
+	n := 0
+	for _, b := range bs {
+		if b.anyYes && b.right && b.p >= t || !b.anyYes && b.p < t {
+			n++
+		}
+	}
+	return n
+}
+
+// Score is how a model does on rows: questions right (under its own
+// threshold) of those that have candidates.
+func Score(m *Fitted, rows []Row) (right, total int) {
+	bs := bests(m, rows)
+	return Correct(m, m.Threshold, bs), len(bs)
+}
+
+// ScoreWith scores rows with a model fitted elsewhere, under its threshold.
+func ScoreWith(m *Fitted, rows []Row) (right, total int) { return Score(m, rows) }
+
+// EncodeModels writes weights.json.
+func EncodeModels(figure, sentence Fitted) ([]byte, error) {
+	b, err := json.MarshalIndent(models{Figure: figure, Sentence: sentence}, "", " ")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := parseModels(b); err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// EmbeddedModels returns the models in weights.json.
+func EmbeddedModels() (figure, sentence Fitted) {
+	ms := fitted()
+	return ms.Figure, ms.Sentence
+}

@@ -1,0 +1,243 @@
+package rag
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// extractiveExcept runs the extractive answerer's stages: the question is
+// understood (follow-up, parts, places, years, kind), its scope settled
+// (the reports of those places and years, or a refusal naming what the
+// store has), candidates gathered from the scope, and the best one chosen
+// by a fitted model, or a refusal when none is good enough. Figures in
+// used are not chosen again. Each stage records into the context's trace.
+func (e *Engine) extractiveExcept(ctx context.Context, question Question, used usedFacts) (Answer, error) {
+	c, err := e.catalog(ctx)
+	if err != nil {
+		return Answer{}, err
+	}
+	tr := traceFrom(ctx)
+	text := resolveFollowUp(question.Text, question.History, c.towns, e.gloss)
+	if used == nil {
+		isPlace := func(s string) bool {
+			q := analyse(s, c.towns, e.gloss)
+			return len(q.Towns) > 0 || q.UnknownTown != ""
+		}
+		if parts := splitQuestion(text, isPlace); len(parts) > 1 {
+			return e.multiAnswer(ctx, text, parts)
+		}
+	}
+	q := analyse(text, c.towns, e.gloss)
+	tr.query(text, q)
+	a := Answer{Mode: "extractive", Citations: []Citation{}}
+	if len(c.reports) == 0 {
+		a.Answer = say(q.Lang, "报告库中还没有报告。", "No reports have been ingested yet.")
+		tr.decide("refusal", "the store is empty")
+		return a, nil
+	}
+	q, scope, allow, refusal := e.scopeStage(ctx, c, q)
+	tr.scope(scope)
+	if refusal != "" {
+		a.Answer = refusal
+		tr.decide("refusal", "no report of the place or year asked about")
+		return a, nil
+	}
+	if q.Meta != "" && len(q.Towns) > 0 && allow == nil {
+		if ans, ok := e.metaAnswer(ctx, q, scope); ok {
+			tr.decide("meta", "the question asks about the report itself (%s)", q.Meta)
+			return ans, nil
+		}
+	}
+	if q.Aggregate != "" && (q.Kind == KindCount || q.Kind == KindRate) {
+		tr.decide("aggregate", "the question asks for %s over %d reports", q.Aggregate, len(scope))
+		if len(scope) > maxScopeReports {
+			ctx, release, err := e.enterGate(ctx)
+			if err != nil {
+				return Answer{}, err
+			}
+			defer release()
+			return e.aggregate(ctx, q, scope)
+		}
+		return e.aggregate(ctx, q, scope)
+	}
+	sents, m, err := e.gatherStage(ctx, c, q, scope, allow)
+	if err != nil {
+		return Answer{}, err
+	}
+	if m.empty() {
+		if allow != nil && q.Kind == KindWhat && len(sents) > 0 {
+			// "2023年有啥打算？": the plans for that year are the answer.
+			tr.decide("section", "the plans of another year's report answer")
+			return passageAnswer(q, sents[0].report, sents[0].section, sents), nil
+		}
+		a.Answer = notStated(q, scope)
+		tr.decide("refusal", "no term of the question occurs in the scope")
+		return a, nil
+	}
+	switch {
+	case q.Kind == KindCount || q.Kind == KindRate:
+		return e.figureStage(ctx, q, m, scope, sents, allow, used)
+	case q.Kind == KindWhat && q.Aggregate == "list":
+		tr.decide("list", "the question asks which reports state it")
+		return listAnswer(q, m, sents, scope), nil
+	case q.Kind == KindWhat:
+		if ans, ok := sectionAnswer(q, m, sents); ok {
+			tr.decide("section", "a section heading matches the question")
+			return ans, nil
+		}
+	}
+	return sentenceStage(tr, q, m, sents, scope), nil
+}
+
+// scopeStage settles the reports a question is answered from: those of the
+// places and year it names, the plans of another year's report for a year
+// not covered, or none with a refusal that says what the store has.
+func (e *Engine) scopeStage(ctx context.Context, c *catalog, q Query) (Query, []ReportInfo, func(text, section string) bool, string) {
+	if q.UnknownTown != "" {
+		// A report whose unit was not detected may still name the place in
+		// its title: answer from those reports rather than refuse.
+		if byTitle := reportsTitled(c, q.UnknownTown); len(byTitle) > 0 {
+			for _, r := range byTitle {
+				q.ReportIDs = append(q.ReportIDs, r.ID)
+			}
+			q.UnknownTown = ""
+		}
+	}
+	if q.UnknownTown != "" {
+		return q, nil, nil, say(q.Lang,
+			fmt.Sprintf("报告库中没有%s的报告。现有报告：%s。", q.UnknownTown, listTowns(c, "zh")),
+			fmt.Sprintf("There is no report on %s. Reports available: %s.", q.UnknownTown, listTowns(c, "en")))
+	}
+	scope := e.scopeReports(c, q)
+	var allow func(text, section string) bool // nil: every sentence of the scope
+	if len(scope) == 0 && q.Year != 0 {
+		var plan bool
+		scope, allow, plan = e.otherYearScope(ctx, c, q)
+		if plan {
+			// Within the plans, "计划/打算" is said by the section itself.
+			stripped := q.Text
+			for _, w := range planWords {
+				stripped = strings.ReplaceAll(stripped, w, " ")
+			}
+			q.Groups = termGroups(stripped, q, c.towns, e.gloss)
+		}
+	}
+	if len(scope) == 0 {
+		return q, nil, nil, noYearAnswer(c, q)
+	}
+	return q, scope, allow, ""
+}
+
+// gatherStage collects the candidate sentences of the scope (every
+// sentence, or those of the chunks retrieval finds when the scope is
+// large) and a matcher weighing the question's terms by their rarity in
+// them.
+func (e *Engine) gatherStage(ctx context.Context, c *catalog, q Query, scope []ReportInfo, allow func(text, section string) bool) ([]sentence, *matcher, error) {
+	sents, err := e.candidates(ctx, c, q, scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	if allow != nil {
+		var kept []sentence
+		for _, s := range sents {
+			if allow(s.text, s.section) {
+				kept = append(kept, s)
+			}
+		}
+		sents = kept
+	}
+	return sents, matcherFor(q.Groups, sents), nil
+}
+
+// figureStage answers a count or rate question with the figure the figure
+// model likes best, or refuses.
+func (e *Engine) figureStage(ctx context.Context, q Query, m *matcher, scope []ReportInfo, sents []sentence, allow func(text, section string) bool, used usedFacts) (Answer, error) {
+	factScope := scope
+	if !readWhole(q, scope) {
+		// Too many reports to read every figure: those retrieval found.
+		factScope = reportsOf(sents)
+	}
+	if f, s, twins, ok := e.bestFact(ctx, q, m, factScope, allow, used); ok {
+		if used != nil {
+			used[keyOf(s.report, f)] = true
+		}
+		a := factAnswer(q, f, s)
+		for _, r := range twins {
+			a.Citations = append(a.Citations, citation(r, f.Section, f.Quote))
+		}
+		return a, nil
+	}
+	return Answer{Mode: "extractive", Citations: []Citation{}, Answer: notStated(q, scope)}, nil
+}
+
+// sentenceStage answers with the sentence the sentence model likes best,
+// or refuses.
+func sentenceStage(tr *Trace, q Query, m *matcher, sents []sentence, scope []ReportInfo) Answer {
+	a := Answer{Mode: "extractive", Citations: []Citation{}}
+	model := &fitted().Sentence
+	wants := wantsOf(q)
+	type scored struct {
+		i     int
+		x     []float64
+		score float64
+	}
+	var top []scored // the best few, for the trace
+	best, score := -1, 0.0
+	for i, s := range sents {
+		var prev *sentence
+		if i > 0 && sents[i-1].report.ID == s.report.ID && sents[i-1].section == s.section {
+			prev = &sents[i-1]
+		}
+		x := sentenceFeatureValues(m, wants, s, prev)
+		sc := model.prob(x)
+		if sc > score {
+			best, score = i, sc
+		}
+		if tr != nil {
+			top = append(top, scored{i, x, sc})
+		}
+	}
+	if tr != nil {
+		sortBy(top, func(a, b scored) bool { return a.score > b.score })
+		for _, c := range top[:min(len(top), maxTraceCandidates)] {
+			tr.Candidates = append(tr.Candidates, TraceCandidate{Source: sents[c.i].report.Source, Text: sents[c.i].text, Score: c.score, Features: namedFeatures(sentenceFeatures, c.x)})
+		}
+		tr.Threshold = model.Threshold
+	}
+	if best < 0 || score < model.Threshold {
+		a.Answer = notStated(q, scope)
+		tr.decide("refusal", "no sentence reaches the sentence model's threshold (best %.3f < %.3f)", score, model.Threshold)
+		return a
+	}
+	s := sents[best]
+	// A short sentence ("三是行政执法人员力量有待进一步加强。") is often a
+	// topic line that the next sentence of its section makes concrete.
+	if utf8.RuneCountInString(s.text) < 40 && best+1 < len(sents) {
+		if n := sents[best+1]; n.report.ID == s.report.ID && n.section == s.section {
+			s.text += n.text
+		}
+	}
+	tr.decide("sentence", "the best sentence scores %.3f ≥ %.3f", score, model.Threshold)
+	a.Found = true
+	a.Citations = []Citation{citation(s.report, s.section, s.text)}
+	// The same sentence in other reports in scope (one report in several
+	// formats) is cited too.
+	cited := map[string]bool{s.report.ID: true}
+	for _, o := range sents {
+		if !cited[o.report.ID] && o.text == sents[best].text {
+			cited[o.report.ID] = true
+			a.Citations = append(a.Citations, citation(o.report, o.section, s.text))
+		}
+	}
+	a.Answer = say(q.Lang,
+		fmt.Sprintf("据%s：%s", reportLabel(s.report, "zh"), s.text),
+		fmt.Sprintf("According to %s: “%s”", reportLabel(s.report, "en"), s.text))
+	return a
+}
+
+func sortBy[T any](xs []T, less func(a, b T) bool) {
+	sort.SliceStable(xs, func(i, j int) bool { return less(xs[i], xs[j]) })
+}
