@@ -269,7 +269,10 @@ func TestReportsAndFacts(t *testing.T) {
 		{"/facts 渔门镇 2021", rag.FactFilter{Town: "渔门镇", Year: 2021},
 			[]string{"20余场"}, []string{"368件"}},
 		{"/facts 不存在镇", rag.FactFilter{Town: "不存在镇"},
-			[]string{"未找到「不存在镇」"}, nil},
+			[]string{"未找到「不存在镇」", "发送 /reports"}, nil},
+		// The Chinese commands of WeCom and DingTalk work here too.
+		{"数据 渔门镇 2021年", rag.FactFilter{Town: "渔门镇", Year: 2021},
+			[]string{"20余场"}, []string{"368件"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.cmd, func(t *testing.T) {
@@ -290,6 +293,9 @@ func TestReportsAndFacts(t *testing.T) {
 				}
 			}
 		})
+	}
+	if got := h.ask(t, 3, "报告列表"); !strings.Contains(got.Text, "3 份") {
+		t.Errorf("报告列表 = %q, want the reports", got.Text)
 	}
 	if got := h.ask(t, 3, "/facts"); !strings.Contains(got.Text, "用法") {
 		t.Errorf("/facts without town = %q, want usage", got.Text)

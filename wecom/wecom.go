@@ -183,7 +183,9 @@ func (b *Bot) Handler() http.Handler {
 		}
 		switch r.Method {
 		case http.MethodGet:
-			b.verifyURL(w, r, sig, ts, nonce, q.Get("echostr"))
+			// Base64 has no spaces: a space is a '+' that reached us
+			// without URL encoding and was decoded as one.
+			b.verifyURL(w, r, sig, ts, nonce, strings.ReplaceAll(q.Get("echostr"), " ", "+"))
 		case http.MethodPost:
 			b.receive(w, r, sig, ts, nonce)
 		default:

@@ -2,6 +2,7 @@ package wecom_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	"fazhi/messenger"
 	"fazhi/messenger/messengertest"
+	"fazhi/rag"
 	"fazhi/wecom"
 	"fazhi/wecom/wecomtest"
 )
@@ -39,13 +42,18 @@ type harness struct {
 
 func start(t *testing.T, edit func(*wecom.Config)) *harness {
 	t.Helper()
+	return startWith(t, messengertest.SeedEngine(t), edit)
+}
+
+func startWith(t *testing.T, eng messenger.Engine, edit func(*wecom.Config)) *harness {
+	t.Helper()
 	api := wecomtest.NewAPI(t, app)
 	cfg := wecom.Config{CorpID: corpID, AgentID: agentID, Secret: secret, Token: token, AESKey: aesKey, APIURL: api.URL()}
 	if edit != nil {
 		edit(&cfg)
 	}
 	logs := &messengertest.LogBuffer{}
-	b, err := wecom.New(cfg, messengertest.SeedEngine(t), slog.New(slog.NewJSONHandler(logs, nil)))
+	b, err := wecom.New(cfg, eng, slog.New(slog.NewJSONHandler(logs, nil)))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -146,6 +154,23 @@ func TestURLVerification(t *testing.T) {
 	if code, body := get(q); code != http.StatusOK || body != echo {
 		t.Errorf("verification = %d %q, want 200 %q", code, body, echo)
 	}
+	// Some proxies pass echostr's '+' unencoded, which decodes as a space.
+	for i := 0; i < 50 && !strings.Contains(enc, "+"); i++ {
+		enc, q = h.p.Seal(t, echo, corpID)
+	}
+	q.Del("echostr")
+	raw := q.Encode() + "&echostr=" + strings.NewReplacer("/", "%2F", "=", "%3D").Replace(enc)
+	resp, err := http.Get(h.p.URL + "?" + raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != echo {
+		t.Errorf("verification with a raw '+' in echostr %q = %d %q, want 200 %q", enc, resp.StatusCode, body, echo)
+	}
+	enc, q = h.p.Seal(t, echo, corpID)
+	q.Set("echostr", enc)
 	q.Set("msg_signature", strings.Repeat("0", 40))
 	if code, body := get(q); code != http.StatusForbidden || strings.Contains(body, echo) {
 		t.Errorf("bad signature = %d %q, want 403 without the echostr", code, body)
@@ -269,5 +294,63 @@ func TestSendRejectionIsLogged(t *testing.T) {
 	h.logs.WaitFor("errcode 81013", wait)
 	if logs := h.logs.String(); !strings.Contains(logs, "wecom: send message failed") || !strings.Contains(logs, "errcode 81013") {
 		t.Errorf("no log line for the rejected send:\n%s", logs)
+	}
+}
+
+// slowEngine holds every question until released, counting how many it
+// holds at once.
+type slowEngine struct {
+	messenger.Engine
+	release chan struct{}
+	mu      sync.Mutex
+	now     int
+	peak    int
+}
+
+func (e *slowEngine) Ask(ctx context.Context, q rag.Question) (rag.Answer, error) {
+	e.mu.Lock()
+	e.now++
+	e.peak = max(e.peak, e.now)
+	e.mu.Unlock()
+	<-e.release
+	e.mu.Lock()
+	e.now--
+	e.mu.Unlock()
+	return e.Engine.Ask(ctx, q)
+}
+
+// TestCallbackReturnsAtOnce: while the engine is busy the callback still
+// answers at once (WeCom gives it five seconds), and no more than
+// Concurrency questions reach the engine together.
+func TestCallbackReturnsAtOnce(t *testing.T) {
+	eng := &slowEngine{Engine: messengertest.SeedEngine(t), release: make(chan struct{})}
+	h := startWith(t, eng, func(c *wecom.Config) { c.Concurrency = 2 })
+	for i := range 5 {
+		start := time.Now()
+		if code := h.p.Post(t, h.p.TextXML(fmt.Sprintf("user%d", i), "渔门镇2020年调解了多少矛盾纠纷？"), corpID, nil); code != http.StatusOK {
+			t.Fatalf("callback %d = %d", i, code)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("callback %d took %s while the engine was busy", i, took)
+		}
+	}
+	held := func() (now, peak int) {
+		eng.mu.Lock()
+		defer eng.mu.Unlock()
+		return eng.now, eng.peak
+	}
+	deadline := time.Now().Add(wait)
+	for n, _ := held(); n < 2 && time.Now().Before(deadline); n, _ = held() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // room for a third, wrongly
+	close(eng.release)
+	for _, m := range h.api.WaitMessages(t, 5, wait) {
+		if !messengertest.HasFigure(m.Content, "368") {
+			t.Errorf("answer to %s = %q", m.ToUser, m.Content)
+		}
+	}
+	if _, peak := held(); peak != 2 {
+		t.Errorf("%d questions reached the engine at once, want 2 (Concurrency)", peak)
 	}
 }
