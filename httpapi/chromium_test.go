@@ -263,3 +263,94 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestWebPageAPIKey drives the page against a server that requires an
+// API key: the first question is refused and the page asks for the key;
+// once given, the question is answered, and the key goes with every
+// request after it, the CSV download too.
+func TestWebPageAPIKey(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("skipping browser test: %s not found (install Debian's chromium package to run it)", chromiumPath)
+	}
+	if testing.Short() {
+		t.Skip("skipping browser test in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const key = "page-key-0123456789abcdef"
+	eng := &fakeEngine{answer: yumenAnswer(), facts: sampleFacts()}
+	api := newTestServer(t, eng, httpapi.Config{APIKeys: map[string]string{key: "page"}, RequireAPIKey: true})
+	var mu sync.Mutex
+	auth := map[string][]string{} // path → Authorization headers seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		auth[r.Method+" "+r.URL.Path] = append(auth[r.Method+" "+r.URL.Path], r.Header.Get("Authorization"))
+		mu.Unlock()
+		api.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	b := startBrowser(ctx, t, chromiumPath, func(cdpMessage) {})
+	p, err := b.newPage(ctx)
+	if err != nil {
+		t.Fatalf("open page: %v", err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = p.call(ctx, "Page.navigate", map[string]any{"url": srv.URL + "/"})
+	must(err)
+	must(p.waitFor(ctx, "the page to load", `document.readyState === "complete" && document.getElementById("question")`))
+	var hidden bool
+	must(p.eval(ctx, `document.getElementById("key-form").hidden`, &hidden))
+	if !hidden {
+		t.Error("the key form shows before any request was refused")
+	}
+
+	askQuestion := func() {
+		t.Helper()
+		must(p.eval(ctx, `document.getElementById("question").focus()`, nil))
+		_, err := p.call(ctx, "Input.insertText", map[string]any{"text": "2020年渔门镇调解了多少件矛盾纠纷？"})
+		must(err)
+		must(p.key(ctx, "Enter", 13, 0))
+	}
+	askQuestion()
+	must(p.waitFor(ctx, "the key form", `!document.getElementById("key-form").hidden &&
+		document.getElementById("key-status").textContent.includes("API key")`))
+	if n := eng.questionCount(); n != 0 {
+		t.Fatalf("the engine was asked %d times without a key, want 0", n)
+	}
+	must(p.eval(ctx, `document.getElementById("api-key").value = "`+key+`";
+		document.getElementById("key-form").requestSubmit()`, nil))
+	must(p.waitFor(ctx, "the key form to close", `document.getElementById("key-form").hidden`))
+	askQuestion()
+	must(p.waitFor(ctx, "the answer", `document.querySelector("#conversation .msg.answer:not(.pending)") &&
+		document.getElementById("conversation").textContent.includes("368")`))
+
+	must(p.eval(ctx, `document.getElementById("tab-facts").click()`, nil))
+	must(p.waitFor(ctx, "the facts table", `document.querySelectorAll("#facts-table tbody tr").length === 2`))
+	must(p.eval(ctx, `document.getElementById("facts-csv").click()`, nil))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(auth["GET /v1/facts"])
+		mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	asks := auth["POST /v1/ask"]
+	if len(asks) != 2 || asks[0] != "" || asks[1] != "Bearer "+key {
+		t.Errorf("POST /v1/ask Authorization headers = %q, want none, then the key", asks)
+	}
+	facts := auth["GET /v1/facts"]
+	if len(facts) != 2 || facts[0] != "Bearer "+key || facts[1] != "Bearer "+key {
+		t.Errorf("GET /v1/facts (table, then CSV) Authorization headers = %q, want the key both times", facts)
+	}
+}

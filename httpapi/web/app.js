@@ -15,15 +15,53 @@
 
   function $(id) { return document.getElementById(id); }
 
+  // ---- API key -------------------------------------------------------
+  // A server that wants an API key (--require-api-key) answers 401 without
+  // one: the page then asks for it and keeps it for this tab
+  // (sessionStorage), sending it as Authorization: Bearer.
+  var KEY_ITEM = "fazhi.apiKey";
+
+  function apiKey() {
+    try { return sessionStorage.getItem(KEY_ITEM) || ""; } catch (e) { return ""; }
+  }
+
+  function askForKey(msg) {
+    $("key-form").hidden = false;
+    $("key-status").textContent = msg;
+    $("api-key").focus();
+  }
+
+  $("key-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var k = $("api-key").value.trim();
+    if (!k) return;
+    try { sessionStorage.setItem(KEY_ITEM, k); } catch (e) { /* private mode: kept for no one */ }
+    $("api-key").value = "";
+    $("key-form").hidden = true;
+    loaded = {};
+    $("question").focus();
+  });
+
+  // authFetch is fetch with the API key, if one was given.
+  function authFetch(path, options) {
+    var opts = Object.assign({}, options || {});
+    var headers = new Headers(opts.headers || {});
+    var k = apiKey();
+    if (k) headers.set("Authorization", "Bearer " + k);
+    opts.headers = headers;
+    return fetch(path, opts);
+  }
+
   // api fetches a JSON endpoint and throws an Error carrying the server's
   // {"error": "..."} message when the status is not 2xx.
   function api(path, options) {
-    return fetch(path, options).then(function (resp) {
+    return authFetch(path, options).then(function (resp) {
       return resp.text().then(function (body) {
         var data = null;
         try { data = body ? JSON.parse(body) : null; } catch (e) { data = null; }
         if (!resp.ok) {
           var msg = data && data.error ? data.error : "HTTP " + resp.status;
+          if (resp.status === 401) askForKey(msg);
           throw new Error(msg);
         }
         return data;
@@ -230,6 +268,32 @@
   }
 
   $("facts-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadFacts(); });
+  // With an API key the CSV link cannot be followed as it is (a link sends
+  // no Authorization): fetch the file and save it from memory.
+  $("facts-csv").addEventListener("click", function (ev) {
+    if (!apiKey()) return;
+    ev.preventDefault();
+    var link = $("facts-csv");
+    authFetch(link.getAttribute("href")).then(function (resp) {
+      if (!resp.ok) {
+        if (resp.status === 401) askForKey("API key: HTTP 401");
+        throw new Error("HTTP " + resp.status);
+      }
+      return resp.blob();
+    }).then(function (blob) {
+      var a = el("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = "facts.csv";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(function () { URL.revokeObjectURL(a.href); }, 1000);
+    }).catch(function (err) {
+      var status = $("facts-status");
+      status.className = "status error";
+      status.textContent = "下载失败：" + err.message;
+    });
+  });
   ["facts-town", "facts-year", "facts-q"].forEach(function (id) {
     $(id).addEventListener("input", updateCSVLink);
   });
