@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 )
@@ -35,5 +36,10 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 // handleMetrics serves GET /metrics in the Prometheus text format.
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_ = s.metrics.write(w)
+	if err := s.metrics.write(w); err != nil || s.cfg.ExpensiveInUse == nil {
+		return
+	}
+	running, queued := s.cfg.ExpensiveInUse()
+	header(w, "fazhi_expensive_questions", "gauge", "Expensive questions (LLM answers, totals over many reports) being answered and waiting for a turn.")
+	fmt.Fprintf(w, "fazhi_expensive_questions{state=\"running\"} %d\nfazhi_expensive_questions{state=\"queued\"} %d\n", running, queued)
 }

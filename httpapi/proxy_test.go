@@ -167,6 +167,39 @@ func TestBusyIsTooManyRequests(t *testing.T) {
 	}
 }
 
+// TestExpensiveGauge: /metrics shows the expensive questions running and
+// queued, as the gate reports them.
+func TestExpensiveGauge(t *testing.T) {
+	gate := ratelimit.NewGate(1, 4, time.Minute)
+	release, err := gate.Enter(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{})
+	go func() {
+		defer close(waiting)
+		if r, err := gate.Enter(context.Background()); err == nil {
+			r()
+		}
+	}()
+	s := newTestServer(t, &fakeEngine{}, httpapi.Config{ExpensiveInUse: gate.InUse})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		body := serve(t, s, http.MethodGet, "/metrics", nil, nil).Body.String()
+		if strings.Contains(body, `fazhi_expensive_questions{state="running"} 1`) &&
+			strings.Contains(body, `fazhi_expensive_questions{state="queued"} 1`) &&
+			strings.Contains(body, "# TYPE fazhi_expensive_questions gauge") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics does not show 1 running and 1 queued:\n%s", body)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	release()
+	<-waiting
+}
+
 // slowEngine answers AskStream only when released, streaming nothing
 // before (as the LLM chain holds its answer back for the numeric guard).
 type slowEngine struct {

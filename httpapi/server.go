@@ -70,6 +70,9 @@ type Config struct {
 	// Heartbeat is the interval of the comment lines a stream sends while
 	// an answer is being prepared, default 10 s.
 	Heartbeat time.Duration
+	// ExpensiveInUse, if set, reports the expensive questions being
+	// answered and waiting for a turn, for /metrics.
+	ExpensiveInUse func() (running, queued int)
 	// ShutdownGrace is how long, once Shutdown is called, a stream still
 	// waiting for its answer goes on before it ends with an error event,
 	// default 5 s.

@@ -583,8 +583,10 @@ func TestServeBusyAndShutdown(t *testing.T) {
 		t.Errorf("a second question while the one slot is taken: status %d %s, want 429 too many expensive questions", status, data)
 	}
 	_, metrics, _ := s.do(context.Background(), http.MethodGet, "/metrics", "", nil, nil)
-	if want := `fazhi_http_refusals_total{reason="busy"} 1`; !strings.Contains(string(metrics), want) {
-		t.Errorf("/metrics lacks %q:\n%s", want, grepLines(string(metrics), "refusals"))
+	for _, want := range []string{`fazhi_http_refusals_total{reason="busy"} 1`, `fazhi_expensive_questions{state="running"} 1`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
+		}
 	}
 
 	start := time.Now()

@@ -48,7 +48,9 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 		return fmt.Errorf("--telegram-admins: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	eng, st, err := c.open(ctx, log, rag.WithGate(lim.gate()))
+	gate := lim.gate()
+	apiCfg.ExpensiveInUse = gate.InUse
+	eng, st, err := c.open(ctx, log, rag.WithGate(gate))
 	if err != nil {
 		return err
 	}
