@@ -23,11 +23,10 @@ const chromiumPath = "/usr/bin/chromium"
 
 var screenshotDir = flag.String("screenshot", "", "directory to save screenshots of the web page from TestWebPageChromium")
 
-// TestWebPageChromium drives the real page in headless Chromium: it types a
-// question, presses Enter, waits for the answer with its citation, asks a
-// follow-up, checks Shift+Enter, opens the data and report tabs, and checks
-// that nothing was requested from anywhere but this server.
-func TestWebPageChromium(t *testing.T) {
+// browserTestContext skips a browser test where Chromium is missing or
+// in -short mode, and otherwise returns its context, bounded to a minute.
+func browserTestContext(t *testing.T) context.Context {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("skipping browser test: %s not found (install Debian's chromium package to run it)", chromiumPath)
 	}
@@ -35,7 +34,16 @@ func TestWebPageChromium(t *testing.T) {
 		t.Skip("skipping browser test in -short mode")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestWebPageChromium drives the real page in headless Chromium: it types a
+// question, presses Enter, waits for the answer with its citation, asks a
+// follow-up, checks Shift+Enter, opens the data and report tabs, and checks
+// that nothing was requested from anywhere but this server.
+func TestWebPageChromium(t *testing.T) {
+	ctx := browserTestContext(t)
 
 	eng := &fakeEngine{
 		answer: yumenAnswer(),
@@ -269,14 +277,7 @@ func contains(list []string, s string) bool {
 // once given, the question is answered, and the key goes with every
 // request after it, the CSV download too.
 func TestWebPageAPIKey(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("skipping browser test: %s not found (install Debian's chromium package to run it)", chromiumPath)
-	}
-	if testing.Short() {
-		t.Skip("skipping browser test in -short mode")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := browserTestContext(t)
 	const key = "page-key-0123456789abcdef"
 	eng := &fakeEngine{answer: yumenAnswer(), facts: sampleFacts()}
 	api := newTestServer(t, eng, httpapi.Config{APIKeys: map[string]string{key: "page"}, RequireAPIKey: true})
