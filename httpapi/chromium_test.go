@@ -38,6 +38,23 @@ func browserTestContext(t *testing.T) context.Context {
 	return ctx
 }
 
+// openPage starts Chromium, reporting its events to onEvent, and opens a
+// page; must fails the test on an error.
+func openPage(ctx context.Context, t *testing.T, onEvent func(cdpMessage)) (p *page, must func(error)) {
+	t.Helper()
+	b := startBrowser(ctx, t, chromiumPath, onEvent)
+	p, err := b.newPage(ctx)
+	if err != nil {
+		t.Fatalf("open page: %v", err)
+	}
+	return p, func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestWebPageChromium drives the real page in headless Chromium: it types a
 // question, presses Enter, waits for the answer with its citation, asks a
 // follow-up, checks Shift+Enter, opens the data and report tabs, and checks
@@ -95,17 +112,8 @@ func TestWebPageChromium(t *testing.T) {
 		}
 	}
 
-	b := startBrowser(ctx, t, chromiumPath, onEvent)
-	p, err := b.newPage(ctx)
-	if err != nil {
-		t.Fatalf("open page: %v", err)
-	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	p, must := openPage(ctx, t, onEvent)
+	var err error
 	shot := func(name string) {
 		t.Helper()
 		if *screenshotDir != "" {
@@ -291,17 +299,8 @@ func TestWebPageAPIKey(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	b := startBrowser(ctx, t, chromiumPath, func(cdpMessage) {})
-	p, err := b.newPage(ctx)
-	if err != nil {
-		t.Fatalf("open page: %v", err)
-	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	p, must := openPage(ctx, t, func(cdpMessage) {})
+	var err error
 	_, err = p.call(ctx, "Page.navigate", map[string]any{"url": srv.URL + "/"})
 	must(err)
 	must(p.waitFor(ctx, "the page to load", `document.readyState === "complete" && document.getElementById("question")`))
