@@ -26,6 +26,7 @@ type APIError struct {
 	Message  string
 }
 
+// Error says which call failed with which code.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("dingtalk %s: errcode %s: %s", e.Endpoint, e.Code, e.Message)
 }

@@ -42,8 +42,8 @@ type Format struct {
 	Len func(string) int
 }
 
-// Telegram's HTML: tags, entities escaped, length in UTF-16 code units as
-// Telegram counts them.
+// HTML is Telegram's HTML: tags, entities escaped, length in UTF-16 code
+// units as Telegram counts them.
 var HTML = Format{
 	Open: func(st Style) string {
 		if st == StylePlain {

@@ -29,6 +29,7 @@ type APIError struct {
 	Message string
 }
 
+// Error says which call failed with which code.
 func (e *APIError) Error() string {
 	return fmt.Sprintf("wecom %s: errcode %d: %s", e.Method, e.Code, e.Message)
 }
