@@ -39,7 +39,7 @@ func (e *Engine) AskStream(ctx context.Context, q Question, onChunk func(string)
 		}
 		// Condensing a follow-up is the chain's job; the offline carry-over
 		// of slots gives it a standalone question to start from.
-		q.Text = resolveFollowUp(q.Text, q.History, c.towns, e.gloss)
+		q.Text = resolveRelativeYears(resolveFollowUp(q.Text, q.History, c.towns, e.gloss), e.now(), e.yearsOfPlaces(c))
 		ctx, release, err := e.enterGate(ctx)
 		if err != nil {
 			return Answer{}, err

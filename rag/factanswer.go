@@ -31,6 +31,9 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 			return nil, err
 		}
 		for i := range d.facts {
+			if q := d.facts[i].Quote; isFurniture(q) && (stripFurniture(q) == "" || isFurniture(stripFurniture(q))) {
+				continue
+			}
 			x := figureFeatureValues(q, m, &d.facts[i])
 			out = append(out, factCandidate{fact: d.facts[i].Fact, rep: r, x: x, score: model.prob(x)})
 		}

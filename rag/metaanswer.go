@@ -54,6 +54,26 @@ func (e *Engine) metaAnswer(ctx context.Context, q Query, scope []ReportInfo) (A
 		}
 	case "doc_number":
 		value = r.DocNumber
+		open, err := e.opening(ctx, r)
+		if err != nil {
+			return Answer{}, false
+		}
+		if value == "" {
+			value = docNumberRe.FindString(open)
+			if i := strings.LastIndex(value, "报告"); i >= 0 {
+				value = value[i+len("报告"):] // lines run together: "…工作报告海府〔2020〕57号"
+			}
+		}
+		if m := signerRe.FindStringSubmatch(open); m != nil && strings.Contains(q.Text, "签发") {
+			// "文号和签发人": the signer stands beside the number.
+			if value != "" {
+				value += "，"
+			}
+			value += "签发人：" + m[1]
+		}
+		if value != "" {
+			quote = strings.TrimSpace(open)
+		}
 	case "county":
 		value = r.County
 	case "title":
@@ -125,6 +145,10 @@ var (
 	organRe = regexp.MustCompile(`(?:中共|中国共产党)?\p{Han}{1,24}?(?:人民政府\p{Han}{2,12}?办事处|工作委员会|管理委员会|委员会|党工委|党委|人民政府|办事处|县委|区委|市委|管委会)`)
 	// addresseeRe is the addressee line: "区委、区政府:", "城中区委全面依法治区委员会:".
 	addresseeRe = regexp.MustCompile(`(?:^|报告|\n)\s*([\p{Han}、]{2,30}?)[:：]`)
+	// docNumberRe is a document number: "海府〔2020〕57号".
+	docNumberRe = regexp.MustCompile(`\p{Han}{1,10}[〔\[（(［﹝]\d{4}[〕\]）)］﹞]\d{1,4}号`)
+	// signerRe is the signer of an issued document: "签发人:梁汉飞".
+	signerRe = regexp.MustCompile(`签发人[:：]\s*(\p{Han}{2,3})`)
 	// publishedRe is the publication date page furniture states.
 	publishedRe = regexp.MustCompile(`(?:日期|发布时间|发布日期|成文日期)[:：]\s*((?:19|20)\d{2}(?:年\d{1,2}月\d{1,2}日|-\d{1,2}-\d{1,2}))`)
 )
@@ -164,5 +188,20 @@ func addresseeIn(open string) string {
 			return a
 		}
 	}
-	return ""
+	// Lines run together: "签发人:梁汉飞徐闻县人民政府:".
+	m := organColonRe.FindString(open)
+	if m == "" {
+		return ""
+	}
+	m = strings.TrimRight(m, ":：")
+	if i := strings.LastIndex(m, "报告"); i >= 0 {
+		m = m[i+len("报告"):]
+	}
+	if sg := signerRe.FindStringSubmatch(open); sg != nil {
+		m = strings.TrimPrefix(m, sg[1])
+	}
+	return m
 }
+
+// organColonRe is a body's name followed by a colon: an addressee.
+var organColonRe = regexp.MustCompile(`[\p{Han}、]{2,30}?(?:委员会|人民政府|政府|党委|党工委|区委|县委|市委|常委会|办公室)[:：]`)

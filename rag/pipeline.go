@@ -3,8 +3,10 @@ package rag
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -20,7 +22,7 @@ func (e *Engine) extractiveExcept(ctx context.Context, question Question, used u
 		return Answer{}, err
 	}
 	tr := traceFrom(ctx)
-	text := resolveFollowUp(question.Text, question.History, c.towns, e.gloss)
+	text := resolveRelativeYears(resolveFollowUp(question.Text, question.History, c.towns, e.gloss), e.now(), e.yearsOfPlaces(c))
 	if used == nil {
 		isPlace := func(s string) bool {
 			q := analyse(s, c.towns, e.gloss)
@@ -140,16 +142,22 @@ func (e *Engine) gatherStage(ctx context.Context, c *catalog, q Query, scope []R
 	if err != nil {
 		return nil, nil, err
 	}
-	if allow != nil {
-		var kept []sentence
-		for _, s := range sents {
-			if allow(s.text, s.section) {
-				kept = append(kept, s)
+	kept := sents[:0:0]
+	for _, s := range sents {
+		if isFurniture(s.text) {
+			// The page's own lines run together with the report's first
+			// sentence: keep the sentence without them.
+			t := stripFurniture(s.text)
+			if t == "" || isFurniture(t) {
+				continue
 			}
+			s.text, s.grams = t, gramsOf(t)
 		}
-		sents = kept
+		if allow == nil || allow(s.text, s.section) {
+			kept = append(kept, s)
+		}
 	}
-	return sents, matcherFor(q.Groups, sents), nil
+	return kept, matcherFor(q.Groups, kept), nil
 }
 
 // figureStage answers a count or rate question with the figure the figure
@@ -240,4 +248,51 @@ func sentenceStage(tr *Trace, q Query, m *matcher, sents []sentence, scope []Rep
 
 func sortBy[T any](xs []T, less func(a, b T) bool) {
 	sort.SliceStable(xs, func(i, j int) bool { return less(xs[i], xs[j]) })
+}
+
+// furnitureRe matches what a web page puts around a report: its source
+// line, navigation, index-number table, publication line, view counter and
+// buttons. Such a sentence is never quoted as an answer.
+var furnitureRe = regexp.MustCompile(`https?://|www\.|(?:^|\s)(?:来源|信息来源|当前位置|您的位置|索引号|发布时间|发布日期|发布机构|发文机关|成文日期|主题分类|浏览次数|访问次数|点击数)[:：]|【字体|打印本页|关闭窗口|分享到|文件已失效|首页\s*>`)
+
+func isFurniture(s string) bool { return furnitureRe.MatchString(s) }
+
+// furnitureSpans are the page's lines as they run into a sentence: the
+// source line with its address, the site's name and address, the
+// publication time.
+var furnitureSpans = regexp.MustCompile(`(?:来源|信息来源)[:：]\s*https?://[\x21-\x7e]*|https?://[\x21-\x7e]*|(?:门户网站|政府网站)\s*(?:www\.[\x21-\x7e]*)?|www\.[\x21-\x7e]*|(?:发布时间|发布日期|日期|时间)[:：]\s*\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?|文件已失效`)
+
+// tableKeyRe is the key of a page's metadata entry: "索 引 号:", "发布机构:".
+var tableKeyRe = regexp.MustCompile(`^\s*(?:\p{Han}\s*){2,6}[:：]`)
+
+// stripFurniture removes the page's lines from a sentence, or returns ""
+// when too little of a sentence is left.
+func stripFurniture(s string) string {
+	// A page's metadata table run together: "• 索 引 号:…• 发布机构:徐庄镇•
+	// 效力状态:有效山亭区徐庄镇…报告今年以来,…". Entries go; of the last,
+	// which runs into the report, only its key.
+	if parts := strings.Split(s, "•"); len(parts) > 1 {
+		var kept []string
+		for i, p := range parts {
+			key := tableKeyRe.FindString(p)
+			switch {
+			case key == "":
+				kept = append(kept, p)
+			case i == len(parts)-1:
+				kept = append(kept, p[len(key):])
+			}
+		}
+		s = strings.Join(kept, " ")
+	}
+	t := strings.TrimSpace(furnitureSpans.ReplaceAllString(s, " "))
+	han := 0
+	for _, r := range t {
+		if unicode.Is(unicode.Han, r) {
+			han++
+		}
+	}
+	if han < 8 {
+		return ""
+	}
+	return t
 }

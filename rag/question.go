@@ -449,9 +449,9 @@ func metaOf(text, lower string) string {
 		containsAny(lower, "in the name of", "on behalf of", "issued by", "jointly", "which organs", "which bodies", "who submitted", "who issued"):
 		return "issuer"
 	case asksReport && containsAny(text, "呈报给", "报送给", "报给谁", "向谁报告", "呈送", "主送", "报告对象", "提交给", "报送对象") ||
-		containsAny(lower, "submitted to", "addressed to", "sent to", "reported to"):
+		containsAny(lower, "submitted to", "addressed to", "sent to", "reported to") || containsAny(lower, "to whom", "addressee") && containsAny(lower, "report", "addressed", "submitted"):
 		return "addressee"
-	case containsAny(text, "文号", "发文字号", "文件编号") || containsAny(lower, "document number", "reference number", "doc number"):
+	case containsAny(text, "文号", "发文字号", "文件编号", "签发人") || containsAny(lower, "document number", "reference number", "doc number"):
 		return "doc_number"
 	case asksReport && (containsAny(text, "什么时候", "何时", "哪天", "哪一天", "时间") || containsAny(strings.ReplaceAll(text, "日期间", ""), "日期") || containsAny(lower, "when", " date")):
 		return "date"

@@ -1,0 +1,79 @@
+package rag
+
+import (
+	"testing"
+	"time"
+)
+
+func TestResolveRelativeYears(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	tests := []struct{ in, want string }{
+		{"渔门镇去年调解了多少矛盾纠纷？", "渔门镇2025年调解了多少矛盾纠纷？"},
+		{"渔门镇前年调解了多少矛盾纠纷？", "渔门镇2024年调解了多少矛盾纠纷？"},
+		{"今年城关镇开展了几次普法？", "2026年城关镇开展了几次普法？"},
+		{"2021年渔门镇比去年多调解了多少件？", "2021年渔门镇比去年多调解了多少件？"},
+		{"How many disputes did Yumen mediate last year?", "How many disputes did Yumen mediate in 2025?"},
+		{"How many disputes did Yumen mediate in the year before last?", "How many disputes did Yumen mediate in 2024?"},
+		{"How many disputes did Yumen mediate this year?", "How many disputes did Yumen mediate in 2026?"},
+		{"渔门镇调解了多少矛盾纠纷？", "渔门镇调解了多少矛盾纠纷？"},
+		{"渔门镇调解纠纷比去年增加了多少？", "渔门镇调解纠纷比去年增加了多少？"},
+	}
+	for _, tt := range tests {
+		if got := resolveRelativeYears(tt.in, now, nil); got != tt.want {
+			t.Errorf("resolveRelativeYears(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestResolveRelativeYearsByReports(t *testing.T) {
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	years := func(string) []int { return []int{2021, 2022} }
+	tests := []struct{ in, want string }{
+		{"青山镇去年来信来访多少批次？", "青山镇2022年来信来访多少批次？"},
+		{"拾万今年一共受理了多少宗信访案件？", "拾万2022年一共受理了多少宗信访案件？"},
+		{"青山镇前年来信来访多少批次？", "青山镇2021年来信来访多少批次？"},
+		{"How many petitions did Qingshan handle last year?", "How many petitions did Qingshan handle in 2022?"},
+	}
+	for _, tt := range tests {
+		if got := resolveRelativeYears(tt.in, now, years); got != tt.want {
+			t.Errorf("resolveRelativeYears(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	if got := resolveRelativeYears("青山镇去年来信来访多少批次？", now, func(string) []int { return []int{2024, 2025} }); got != "青山镇2025年来信来访多少批次？" {
+		t.Errorf("with a report for the clock's last year: got %q", got)
+	}
+}
+
+func TestStripFurniture(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"来源: http://www.yuanling.gov.cn/c119054/6a9bd7af.shtml中共楠木铺乡党委楠木铺乡人民政府关于2024年法治政府建设工作的报告沅陵县人民政府门户网站 www.yuanling.gov.cn 发布时间:2025-04-03 15:222024年是全面贯彻落实党的二十届三中全会精神的开局之年。",
+			"中共楠木铺乡党委楠木铺乡人民政府关于2024年法治政府建设工作的报告沅陵县人民政府   2024年是全面贯彻落实党的二十届三中全会精神的开局之年。"},
+		{"来源: http://www.x.gov.cn/a.html", ""},
+		{"• 索 引 号:370406/2026-00156• 主题分类:法治政府建设• 发布机构:徐庄镇• 效力状态:有效山亭区徐庄镇2025年度法治政府建设情况报告今年以来,徐庄镇坚决贯彻落实《山亭区2025年法治政府建设工作计划》。",
+			"有效山亭区徐庄镇2025年度法治政府建设情况报告今年以来,徐庄镇坚决贯彻落实《山亭区2025年法治政府建设工作计划》。"},
+	}
+	for _, tt := range tests {
+		if got := stripFurniture(tt.in); got != tt.want {
+			t.Errorf("stripFurniture(%q):\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestIsFurniture(t *testing.T) {
+	tests := []struct {
+		s    string
+		want bool
+	}{
+		{"来源: http://www.rongchang.gov.cn/jz/t20260107_15297903.html中共重庆市荣昌区广顺街道工作委员会", true},
+		{"沅陵县人民政府门户网站 www.yuanling.gov.cn 发布时间:2025-04-03 15:22", true},
+		{"当前位置: 首页 > 专题专栏 > 法治建设", true},
+		{"索引号:11410621MB1545750L/2025-00012 发布机构:王河乡", true},
+		{"全年共调解各类矛盾纠纷68件，调解成功68件。", false},
+		{"2024年是全面贯彻落实党的二十届三中全会精神的开局之年。", false},
+	}
+	for _, tt := range tests {
+		if got := isFurniture(tt.s); got != tt.want {
+			t.Errorf("isFurniture(%q): got %v, want %v", tt.s, got, tt.want)
+		}
+	}
+}
