@@ -38,4 +38,3 @@ func runEval(ctx context.Context, args []string, env func(string) string, stdout
 	}
 	return nil
 }
-
