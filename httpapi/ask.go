@@ -38,7 +38,18 @@ func (s *Server) handleAsk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.countAnswer(ans.Found)
-	writeJSON(w, http.StatusOK, normaliseAnswer(ans))
+	resp := askResponse{Answer: normaliseAnswer(ans)}
+	if ans.Table != nil {
+		resp.Chart = chartSVG(*ans.Table)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// askResponse is POST /v1/ask's body: the Engine's answer and, when it
+// compares figures, its table drawn as an SVG chart.
+type askResponse struct {
+	rag.Answer
+	Chart string `json:"chart,omitempty"`
 }
 
 // decodeJSON reads a JSON body (bounded by MaxBodyBytes) into v. The body

@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"net/http"
 	"net/http/httptest"
@@ -21,7 +20,7 @@ import (
 // chromiumPath is Debian's chromium package's launcher.
 const chromiumPath = "/usr/bin/chromium"
 
-var screenshotDir = flag.String("screenshot", "", "directory to save screenshots of the web page from TestWebPageChromium")
+var screenshotDir = flag.String("screenshot", "", "directory to save screenshots of the web page from the browser tests (TestWebPageChartsChromium writes its own to a temporary directory otherwise)")
 
 // browserTestContext skips a browser test where Chromium is missing or
 // in -short mode, and otherwise returns its context, bounded to a minute.
@@ -71,58 +70,15 @@ func TestWebPageChromium(t *testing.T) {
 		}},
 	}
 	api := newTestServer(t, eng, httpapi.Config{})
-	var mu sync.Mutex
-	var seen []string // paths the server was asked for
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen = append(seen, r.Method+" "+r.URL.Path)
-		mu.Unlock()
-		api.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-
-	var requested []string // URLs the page asked the network for
-	var problems []string  // console errors, CSP violations, failed loads
-	onEvent := func(m cdpMessage) {
-		switch m.Method {
-		case "Network.requestWillBeSent":
-			var ev struct {
-				Request struct {
-					URL string `json:"url"`
-				} `json:"request"`
-			}
-			if json.Unmarshal(m.Params, &ev) == nil {
-				mu.Lock()
-				requested = append(requested, ev.Request.URL)
-				mu.Unlock()
-			}
-		case "Log.entryAdded", "Runtime.exceptionThrown":
-			mu.Lock()
-			problems = append(problems, m.Method+": "+string(m.Params))
-			mu.Unlock()
-		case "Runtime.consoleAPICalled":
-			var ev struct {
-				Type string `json:"type"`
-			}
-			if json.Unmarshal(m.Params, &ev) == nil && (ev.Type == "error" || ev.Type == "warning") {
-				mu.Lock()
-				problems = append(problems, "console "+ev.Type+": "+string(m.Params))
-				mu.Unlock()
-			}
-		}
-	}
-
-	p, must := openPage(ctx, t, onEvent)
+	var w pageWatch
+	srv := w.serve(t, api)
+	p, must := openWatchedPage(ctx, t, &w)
 	var err error
 	shot := func(name string) {
 		t.Helper()
 		if *screenshotDir != "" {
 			must(p.screenshot(ctx, filepath.Join(*screenshotDir, name)))
 		}
-	}
-	for _, m := range []string{"Network.enable", "Page.enable", "Runtime.enable", "Log.enable"} {
-		_, err := p.call(ctx, m, nil)
-		must(err)
 	}
 	// A phone-sized viewport: the page must work at that width.
 	_, err = p.call(ctx, "Emulation.setDeviceMetricsOverride", map[string]any{
@@ -242,11 +198,10 @@ func TestWebPageChromium(t *testing.T) {
 	shot("reports.png")
 
 	// Nothing left this server.
-	mu.Lock()
-	defer mu.Unlock()
+	seen := w.seenPaths()
 	allowed := map[string]bool{
 		"GET /": true, "GET /app.js": true, "GET /style.css": true, "GET /favicon.svg": true,
-		"POST /v1/ask": true, "GET /v1/facts": true, "GET /v1/documents": true,
+		"POST /v1/ask": true, "GET /v1/facts": true, "GET /v1/documents": true, "GET /v1/table/metrics": true,
 	}
 	for _, s := range seen {
 		if !allowed[s] {
@@ -258,17 +213,7 @@ func TestWebPageChromium(t *testing.T) {
 			t.Errorf("server never saw %q; saw %q", want, seen)
 		}
 	}
-	if len(requested) == 0 {
-		t.Error("no network events recorded: the check below would prove nothing")
-	}
-	for _, u := range requested {
-		if !strings.HasPrefix(u, srv.URL+"/") {
-			t.Errorf("page requested %q, which is not this server (%s)", u, srv.URL)
-		}
-	}
-	for _, p := range problems {
-		t.Errorf("browser reported a problem: %s", p)
-	}
+	w.checkOffline(t, srv.URL)
 }
 
 func contains(list []string, s string) bool {

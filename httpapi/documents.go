@@ -186,3 +186,39 @@ func (s *Server) handleDeleteDocument(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// maxQuoteRunes bounds the quote a document is searched for.
+const maxQuoteRunes = 4000
+
+// documentResponse is GET /v1/documents/{source}: the report's metadata,
+// outline and parts, its plain text, and where the quote stands.
+type documentResponse struct {
+	rag.Document
+	Text string `json:"text"`
+}
+
+// handleGetDocument serves GET /v1/documents/{source}?quote=: a report as
+// text with its section outline; with quote, "found" points at the
+// sentences it stands in, for the page to scroll to and highlight.
+func (s *Server) handleGetDocument(w http.ResponseWriter, r *http.Request) {
+	source := r.PathValue("source")
+	if source == "" || !utf8.ValidString(source) || strings.ContainsRune(source, 0) {
+		writeError(w, http.StatusBadRequest, "source: must be a report file name")
+		return
+	}
+	quote := r.URL.Query().Get("quote")
+	if !utf8.ValidString(quote) || utf8.RuneCountInString(quote) > maxQuoteRunes {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("quote: must be valid UTF-8 of at most %d characters", maxQuoteRunes))
+		return
+	}
+	d, err := s.eng.Document(r.Context(), source, quote)
+	if err != nil {
+		if errors.Is(err, rag.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "no report with source "+strconv.Quote(source))
+			return
+		}
+		s.engineError(w, r, "document", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, documentResponse{Document: d, Text: d.Text()})
+}

@@ -1,26 +1,24 @@
 package httpapi
 
 import (
-	"encoding/csv"
+	"bytes"
 	"fmt"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"fazhi/ingest"
+	"fazhi/internal/factsheet"
 	"fazhi/rag"
 )
 
-// factsCSVHeader is the header row of the CSV form of GET /v1/facts.
-var factsCSVHeader = []string{"source", "town", "year", "section", "subject", "metric", "value", "unit", "approx", "quote"}
-
 // handleFacts serves GET /v1/facts?town=&year=&metric=&q= as a JSON array,
-// or as CSV when asked with Accept: text/csv or format=csv.
+// as CSV when asked with Accept: text/csv or format=csv, or as an .xlsx
+// workbook with format=xlsx.
 func (s *Server) handleFacts(w http.ResponseWriter, r *http.Request) {
 	w.Header().Add("Vary", "Accept")
-	f, asCSV, err := parseFactQuery(r)
+	f, format, err := parseFactQuery(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -30,49 +28,49 @@ func (s *Server) handleFacts(w http.ResponseWriter, r *http.Request) {
 		s.engineError(w, r, "facts", err)
 		return
 	}
-	if !asCSV {
+	switch format {
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="facts.csv"`)
+		if err := factsheet.WriteCSV(w, facts); err != nil {
+			s.log.Warn("writing facts CSV", "err", err)
+		}
+	case "xlsx":
+		s.download(w, factsheet.XLSXContentType, "facts.xlsx", func(b *bytes.Buffer) error { return factsheet.WriteXLSX(b, facts) })
+	default:
 		if facts == nil {
 			facts = []ingest.Fact{}
 		}
 		writeJSON(w, http.StatusOK, facts)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="facts.csv"`)
-	if err := writeFactsCSV(w, facts); err != nil {
-		s.log.Warn("writing facts CSV", "err", err)
 	}
 }
 
-// parseFactQuery reads the filter and the wanted format from the query
-// string. Its errors name the offending parameter.
-func parseFactQuery(r *http.Request) (f rag.FactFilter, asCSV bool, err error) {
+// parseFactQuery reads the filter and the wanted format ("json", "csv" or
+// "xlsx") from the query string. Its errors name the offending parameter.
+func parseFactQuery(r *http.Request) (f rag.FactFilter, format string, err error) {
 	q := r.URL.Query()
 	for _, key := range []string{"town", "year", "metric", "q", "format"} {
 		if !utf8.ValidString(q.Get(key)) {
-			return f, false, fmt.Errorf("%s: not valid UTF-8", key)
+			return f, "", fmt.Errorf("%s: not valid UTF-8", key)
 		}
 	}
 	f.Town = strings.TrimSpace(q.Get("town"))
 	f.Metric = strings.TrimSpace(q.Get("metric"))
 	f.Query = strings.TrimSpace(q.Get("q"))
-	if y := strings.TrimSpace(q.Get("year")); y != "" {
-		n, err := strconv.Atoi(y)
-		if err != nil || n < 1 || n > 9999 {
-			return f, false, fmt.Errorf("year: must be a year such as 2020, got %q", y)
-		}
-		f.Year = n
+	if f.Year, err = parseYear(q.Get("year")); err != nil {
+		return f, "", err
 	}
-	switch format := q.Get("format"); format {
-	case "csv":
-		asCSV = true
-	case "json":
+	switch format = q.Get("format"); format {
+	case "csv", "json", "xlsx":
 	case "":
-		asCSV = acceptsCSV(r.Header.Values("Accept"))
+		format = "json"
+		if acceptsCSV(r.Header.Values("Accept")) {
+			format = "csv"
+		}
 	default:
-		return f, false, fmt.Errorf("format: must be \"json\" or \"csv\", got %q", format)
+		return f, "", fmt.Errorf("format: must be \"json\", \"csv\" or \"xlsx\", got %q", format)
 	}
-	return f, asCSV, nil
+	return f, format, nil
 }
 
 // acceptsCSV reports whether an Accept header asks for text/csv.
@@ -86,31 +84,4 @@ func acceptsCSV(accept []string) bool {
 		}
 	}
 	return false
-}
-
-// writeFactsCSV writes a UTF-8 BOM (so spreadsheet programs pick the right
-// encoding), the header row and one row per fact.
-func writeFactsCSV(w http.ResponseWriter, facts []ingest.Fact) error {
-	if _, err := w.Write([]byte("\ufeff")); err != nil {
-		return err
-	}
-	cw := csv.NewWriter(w)
-	if err := cw.Write(factsCSVHeader); err != nil {
-		return err
-	}
-	for _, f := range facts {
-		year := ""
-		if f.Year > 0 {
-			year = strconv.Itoa(f.Year)
-		}
-		row := []string{
-			f.Source, f.Town, year, f.Section, f.Subject, f.Metric,
-			strconv.FormatFloat(f.Value, 'f', -1, 64), f.Unit, f.Approx, f.Quote,
-		}
-		if err := cw.Write(row); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -51,6 +52,14 @@ type fakeEngine struct {
 
 	deleteErr error
 	deleted   []string
+
+	document    rag.Document
+	documentErr error
+	documentReq [][2]string // source and quote asked for
+
+	table    rag.Table
+	tableErr error
+	tableReq []string // "metric|town|year" asked for
 
 	panicOnAsk bool
 }
@@ -115,6 +124,20 @@ func (f *fakeEngine) IngestFile(ctx context.Context, name string, data []byte) (
 		res.Source = name
 	}
 	return res, nil
+}
+
+func (f *fakeEngine) Document(ctx context.Context, source, quote string) (rag.Document, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.documentReq = append(f.documentReq, [2]string{source, quote})
+	return f.document, f.documentErr
+}
+
+func (f *fakeEngine) MetricTable(ctx context.Context, metric, town string, year int) (rag.Table, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tableReq = append(f.tableReq, fmt.Sprintf("%s|%s|%d", metric, town, year))
+	return f.table, f.tableErr
 }
 
 func (f *fakeEngine) Delete(ctx context.Context, source string) error {

@@ -40,6 +40,8 @@ type Engine interface {
 	Stats(ctx context.Context) (rag.Stats, error)
 	IngestFile(ctx context.Context, name string, data []byte) (rag.IngestResult, error)
 	Delete(ctx context.Context, source string) error
+	Document(ctx context.Context, source, quote string) (rag.Document, error)
+	MetricTable(ctx context.Context, metric, town string, year int) (rag.Table, error)
 }
 
 // Config tunes a Server. The zero value is usable: writes are disabled,
@@ -205,7 +207,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/documents", s.handleListDocuments)
 	s.mux.HandleFunc("POST /v1/documents", s.requireAdmin(s.handleUploadDocument))
 	s.mux.HandleFunc("DELETE /v1/documents/{source...}", s.requireAdmin(s.handleDeleteDocument))
+	s.mux.HandleFunc("GET /v1/documents/{source...}", s.handleGetDocument)
 	s.mux.HandleFunc("GET /v1/facts", s.handleFacts)
+	s.mux.HandleFunc("GET /v1/table", s.handleTable)
+	s.mux.HandleFunc("GET /v1/table/metrics", s.handleTableMetrics)
 	s.mux.HandleFunc("GET /v1/stats", s.handleStats)
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	s.mux.HandleFunc("GET /readyz", s.handleReadyz)

@@ -56,8 +56,13 @@ const (
 )
 
 // AnswerSpans renders an answer: its text, then a short block of sources
-// and proofHint, the line that says how to see the quotes.
+// and proofHint, the line that says how to see the quotes. A comparison
+// across reports is a compact aligned list instead (the chart is for the
+// web page).
 func AnswerSpans(a rag.Answer, proofHint string) []Span {
+	if a.Table != nil && len(a.Table.Rows) > 0 {
+		return tableSpans(a, proofHint)
+	}
 	text := strings.TrimSpace(a.Answer)
 	if text == "" {
 		text = MsgNoAnswer
@@ -79,6 +84,95 @@ func AnswerSpans(a rag.Answer, proofHint string) []Span {
 		spans = append(spans, Styled(StyleItal, proofHint))
 	}
 	return spans
+}
+
+// maxTableRows bounds the rows of a comparison reply.
+const maxTableRows = 30
+
+// tableSpans renders a comparison: what is compared, the answer's verdict
+// line (most, total…) when it has one, one aligned monospace line per
+// report with its figure right-aligned, the reports that state none, and
+// where each row comes from, numbered alike.
+func tableSpans(a rag.Answer, proofHint string) []Span {
+	t := a.Table
+	head := t.Label
+	if t.Unit != "" {
+		head += "（" + t.Unit + "）"
+	}
+	spans := []Span{Styled(StyleBold, head), Plain("\n")}
+	if first, _, _ := strings.Cut(strings.TrimSpace(a.Answer), "\n"); first != "" && !strings.HasSuffix(first, "：") && !strings.HasSuffix(first, ":") {
+		spans = append(spans, Plain(first+"\n"))
+	}
+	rows := t.Rows
+	if len(rows) > maxTableRows {
+		rows = rows[:maxTableRows]
+	}
+	labels := make([]string, len(rows))
+	lw, vw := 0, 0
+	for i, r := range rows {
+		labels[i] = tableRowLabel(t.By, r.Place, r.Year)
+		lw, vw = max(lw, displayWidth(labels[i])), max(vw, displayWidth(r.Figure))
+	}
+	for i, r := range rows {
+		num := fmt.Sprintf("%*d. ", len(strconv.Itoa(len(rows))), i+1)
+		line := num + labels[i] + strings.Repeat(" ", lw-displayWidth(labels[i])+2) +
+			strings.Repeat(" ", vw-displayWidth(r.Figure)) + r.Figure
+		spans = append(spans, Styled(StyleCode, line), Plain("\n"))
+	}
+	if n := len(t.Rows) - len(rows); n > 0 {
+		spans = append(spans, Plain(fmt.Sprintf("……另有 %d 份报告\n", n)))
+	}
+	if len(t.Missing) > 0 {
+		var names []string
+		for i, m := range t.Missing {
+			if i == maxSources {
+				names = append(names, fmt.Sprintf("等 %d 份", len(t.Missing)))
+				break
+			}
+			names = append(names, tableRowLabel(rag.ByPlace, cmp.Or(m.Place, m.Source), m.Year))
+		}
+		spans = append(spans, Plain("未提及："+strings.Join(names, "、")+"\n"))
+	}
+	spans = append(spans, Plain("\n"), Styled(StyleBold, "来源"), Plain("\n"))
+	var src strings.Builder
+	for i, r := range rows {
+		if i == maxSources {
+			fmt.Fprintf(&src, "……共 %d 份\n", len(rows))
+			break
+		}
+		fmt.Fprintf(&src, "%d. %s\n", i+1, r.Source)
+	}
+	spans = append(spans, Plain(src.String()))
+	if proofHint != "" {
+		spans = append(spans, Styled(StyleItal, proofHint))
+	}
+	return spans
+}
+
+// tableRowLabel names a row: its year when the table follows one place
+// over the years, else its place, with the year when known.
+func tableRowLabel(by, place string, year int) string {
+	if by == rag.ByYear {
+		return strconv.Itoa(year) + "年"
+	}
+	if year != 0 {
+		return place + " " + strconv.Itoa(year)
+	}
+	return place
+}
+
+// displayWidth is how many monospace columns s takes: two for each wide
+// (CJK, full-width) character.
+func displayWidth(s string) int {
+	w := 0
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) || (r >= 0xFF01 && r <= 0xFF60) || (r >= 0x3000 && r <= 0x303F) {
+			w += 2
+		} else {
+			w++
+		}
+	}
+	return w
 }
 
 // ProofSpans renders the full quotes behind an answer.

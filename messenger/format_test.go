@@ -72,6 +72,24 @@ func TestRenderGolden(t *testing.T) {
 		}, ProofHint)},
 		{"answer_not_found.golden", AnswerSpans(rag.Answer{Answer: "报告中未说明该问题。", Found: false}, ProofHint)},
 		{"answer_empty.golden", AnswerSpans(rag.Answer{}, ProofHint)},
+		{"answer_table.golden", AnswerSpans(rag.Answer{
+			Answer: "各报告的数字：\n大钟庄镇2021年度报告：调处各类矛盾纠纷68件次\n拾万镇2021年度报告：调处矛盾纠纷约53件", Found: true,
+			Table: &rag.Table{Metric: "disputes_mediated", Label: "矛盾纠纷调处数", Unit: "件次", By: rag.ByPlace,
+				Rows: []rag.TableRow{
+					{Place: "大钟庄镇", Year: 2021, Value: 68, Unit: "件次", Figure: "68件次", Source: "001_7e465fa291371142.txt", Quote: "全年共调处各类矛盾纠纷68件次。"},
+					{Place: "拾万镇", Year: 2021, Value: 53, Unit: "件", Approx: "约", Figure: "约53件", Source: "004_40507ad071df1468.txt", Quote: "调处矛盾纠纷约53件。"},
+					{Place: "Qingxi", Year: 2021, Value: 1200, Unit: "件", Figure: "1200件", Source: "q.txt"},
+				},
+				Missing: []rag.TableEntry{{Place: "泉掌镇", Year: 2021, Source: "002_36a972dc84b9d279.txt"}}},
+		}, ProofHint)},
+		{"answer_table_years.golden", AnswerSpans(rag.Answer{
+			Answer: "合计：114件（2份报告）。\n拾万镇2021年度报告：53件", Found: true,
+			Table: &rag.Table{Label: "矛盾纠纷调处数", Unit: "件", By: rag.ByYear,
+				Rows: []rag.TableRow{
+					{Place: "拾万镇", Year: 2021, Value: 53, Unit: "件", Figure: "53件", Source: "a.txt"},
+					{Place: "拾万镇", Year: 2022, Value: 61, Unit: "件", Figure: "61件", Source: "b.txt"},
+				}},
+		}, ProofHint)},
 		{"proof.golden", ProofSpans(rag.Answer{Answer: "x", Citations: sampleCitations()})},
 		{"reports.golden", ReportsSpans([]rag.ReportInfo{
 			{Report: ingest.Report{Source: "b.txt", Town: "渔门镇", Year: 2021, Title: "渔门镇2021年度法治政府建设工作报告"}},

@@ -3,6 +3,7 @@ package rag
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,48 +14,9 @@ import (
 // its best-matching figure; reports that state none are named.
 func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (Answer, error) {
 	a := Answer{Mode: "extractive", Citations: []Citation{}}
-	sents, err := e.allSentences(ctx, scope)
+	picked, missing, err := e.pickFigures(ctx, q, scope, "")
 	if err != nil {
 		return a, err
-	}
-	m := matcherFor(q.Groups, sents)
-	if m.empty() {
-		a.Answer = notStated(q, scope)
-		return a, nil
-	}
-	cands, err := e.scoreFacts(ctx, q, m, scope)
-	if err != nil {
-		return a, err
-	}
-	// The best figure of each report, comparable with the best figure of
-	// all: the same kind of unit, and the same metric where it has one.
-	best := map[string]factCandidate{}
-	if len(cands) > 0 && cands[0].score >= fitted().Figure.Threshold {
-		top := cands[0].fact
-		adj := func(c factCandidate) float64 {
-			sc := c.score
-			if top.Metric != "" && c.fact.Metric == top.Metric {
-				sc += 0.1
-			}
-			return sc
-		}
-		for _, c := range cands {
-			if c.score < fitted().Figure.Threshold || unitClass(c.fact.Unit) != unitClass(top.Unit) {
-				continue
-			}
-			if b, ok := best[c.rep.ID]; !ok || adj(c) > adj(b) {
-				best[c.rep.ID] = c
-			}
-		}
-	}
-	var picked []factCandidate
-	var missing []ReportInfo
-	for _, r := range scope {
-		if c, ok := best[r.ID]; ok {
-			picked = append(picked, c)
-		} else {
-			missing = append(missing, r)
-		}
 	}
 	if len(picked) == 0 {
 		a.Answer = notStated(q, scope)
@@ -135,7 +97,64 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 		body += "\n" + say(q.Lang, "未提及此项数字："+strings.Join(names, "、"), "No figure stated in: "+strings.Join(names, "; "))
 	}
 	a.Answer = body
+	a.Table = figureTable(q, sorted, missing)
 	return a, nil
+}
+
+// pickFigures takes each report's best figure for q, comparable with the
+// best figure of all: the same kind of unit, and the same metric where it
+// has one. With metric set, only figures of that metric count, however
+// weakly the rest of q matches them. Reports without one are missing.
+func (e *Engine) pickFigures(ctx context.Context, q Query, scope []ReportInfo, metric string) (picked []factCandidate, missing []ReportInfo, err error) {
+	sents, err := e.allSentences(ctx, scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := matcherFor(q.Groups, sents)
+	if m.empty() && metric == "" {
+		return nil, scope, nil
+	}
+	cands, err := e.scoreFacts(ctx, q, m, scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	floor := fitted().Figure.Threshold
+	if metric != "" {
+		kept := cands[:0:0]
+		for _, c := range cands {
+			if c.fact.Metric == metric {
+				kept = append(kept, c)
+			}
+		}
+		cands, floor = kept, math.Inf(-1)
+	}
+	best := map[string]factCandidate{}
+	if len(cands) > 0 && cands[0].score >= floor {
+		top := cands[0].fact
+		adj := func(c factCandidate) float64 {
+			sc := c.score
+			if top.Metric != "" && c.fact.Metric == top.Metric {
+				sc += 0.1
+			}
+			return sc
+		}
+		for _, c := range cands {
+			if c.score < floor || unitClass(c.fact.Unit) != unitClass(top.Unit) {
+				continue
+			}
+			if b, ok := best[c.rep.ID]; !ok || adj(c) > adj(b) {
+				best[c.rep.ID] = c
+			}
+		}
+	}
+	for _, r := range scope {
+		if c, ok := best[r.ID]; ok {
+			picked = append(picked, c)
+		} else {
+			missing = append(missing, r)
+		}
+	}
+	return picked, missing, nil
 }
 
 // unitClass groups units that may be added together.

@@ -46,6 +46,9 @@ func (e *Engine) AskStream(ctx context.Context, q Question, onChunk func(string)
 		}
 		defer release()
 		a, err := e.llm.Answer(ctx, q, onChunk)
+		if err == nil && a.Table == nil {
+			a.Table = e.comparisonTable(ctx, q)
+		}
 		if err == nil || ctx.Err() != nil {
 			return a, err
 		}

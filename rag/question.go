@@ -197,6 +197,9 @@ func analyse(text string, towns []townName, g *Glossary) Query {
 	}
 	q.Kind, q.Units = kindOf(text, lower, q.Lang)
 	q.Aggregate = aggregateOf(text, lower, len(q.Towns))
+	if q.Aggregate == "" && len(q.Towns) == 1 && q.Year == 0 && (q.Kind == KindCount || q.Kind == KindRate) && acrossYears(text, lower) {
+		q.Aggregate = "list" // "渔门镇历年普法活动场次": the town's figure in each year
+	}
 	if q.Aggregate != "" && q.Kind != KindCount && q.Kind != KindRate && (q.Aggregate != "list" || containsAny(text, "数量", "数字", "多少", "几") || containsAny(lower, "number", "figure", "how many", "how much")) {
 		q.Kind = KindCount
 	}
@@ -437,6 +440,13 @@ func aggregateOf(text, lower string, towns int) string {
 		return "list"
 	}
 	return ""
+}
+
+// acrossYears says whether a question follows a figure over the years
+// ("历年", "各年", "每一年", "over the years").
+func acrossYears(text, lower string) bool {
+	return containsAny(text, "历年", "各年", "逐年", "每一年", "各个年度", "各年度", "这几年", "近几年") ||
+		containsAny(lower, "over the years", "year by year", "by year")
 }
 
 func metaOf(text, lower string) string {

@@ -30,8 +30,9 @@ type Answer struct {
 	Answer    string     `json:"answer"`
 	Found     bool       `json:"found"`
 	Citations []Citation `json:"citations"`
-	Mode      string     `json:"mode"`           // "extractive" or "llm"
-	Note      string     `json:"note,omitempty"` // e.g. why a generated answer was discarded
+	Mode      string     `json:"mode"`            // "extractive" or "llm"
+	Note      string     `json:"note,omitempty"`  // e.g. why a generated answer was discarded
+	Table     *Table     `json:"table,omitempty"` // the figures compared, listed or totalled, one per report
 }
 
 // ReportInfo describes a stored report, as listed by `fazhi docs` and

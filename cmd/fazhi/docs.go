@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"fazhi/ingest"
+	"fazhi/internal/factsheet"
 	"fazhi/rag"
 )
 
@@ -63,11 +63,12 @@ func runFacts(ctx context.Context, args []string, env func(string) string, stdou
 	fs.StringVar(&f.Query, "q", "", "only facts whose subject or sentence contains TEXT")
 	asJSON := fs.Bool("json", false, "print a JSON array")
 	asCSV := fs.Bool("csv", false, "print CSV (UTF-8 with BOM, header row)")
+	asXLSX := fs.Bool("xlsx", false, "write an .xlsx workbook (the rows of --csv) to stdout: fazhi facts --xlsx > facts.xlsx")
 	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	if *asJSON && *asCSV {
-		return fmt.Errorf("facts: --json and --csv exclude each other")
+	if n := btoi(*asJSON) + btoi(*asCSV) + btoi(*asXLSX); n > 1 {
+		return fmt.Errorf("facts: --json, --csv and --xlsx exclude each other")
 	}
 	eng, st, err := c.open(ctx, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -85,7 +86,9 @@ func runFacts(ctx context.Context, args []string, env func(string) string, stdou
 		}
 		return writeJSON(stdout, facts)
 	case *asCSV:
-		return writeFactsCSV(stdout, facts)
+		return factsheet.WriteCSV(stdout, facts)
+	case *asXLSX:
+		return factsheet.WriteXLSX(stdout, facts)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "TOWN\tYEAR\tVALUE\tUNIT\tAPPROX\tMETRIC\tSUBJECT\tSOURCE")
@@ -95,17 +98,9 @@ func runFacts(ctx context.Context, args []string, env func(string) string, stdou
 	return tw.Flush()
 }
 
-// writeFactsCSV writes facts as CSV with a UTF-8 BOM, so spreadsheet
-// programs open the Chinese text correctly.
-func writeFactsCSV(w io.Writer, facts []ingest.Fact) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
+func btoi(b bool) int {
+	if b {
+		return 1
 	}
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"source", "town", "year", "section", "subject", "metric", "value", "unit", "approx", "quote"})
-	for _, x := range facts {
-		cw.Write([]string{x.Source, x.Town, strconv.Itoa(x.Year), x.Section, x.Subject, x.Metric, strconv.FormatFloat(x.Value, 'f', -1, 64), x.Unit, x.Approx, x.Quote})
-	}
-	cw.Flush()
-	return cw.Error()
+	return 0
 }

@@ -7,7 +7,7 @@
 //	fazhi ask [--json] QUESTION
 //	fazhi serve [--addr 127.0.0.1:8080]
 //	fazhi docs [--json]
-//	fazhi facts [--town T] [--year Y] [--metric M] [--q TEXT] [--json | --csv]
+//	fazhi facts [--town T] [--year Y] [--metric M] [--q TEXT] [--json | --csv | --xlsx]
 //	fazhi eval [--min F] FILE.jsonl
 //	fazhi bench [--reports N]
 //
@@ -55,7 +55,7 @@ Usage:
   fazhi ask [flags] QUESTION       answer a question (--json for the API object)
   fazhi serve [flags]              HTTP API, web page and Telegram bot
   fazhi docs [flags]               list stored reports (--json)
-  fazhi facts [flags]              list stated figures (--json, --csv)
+  fazhi facts [flags]              list stated figures (--json, --csv, --xlsx)
   fazhi eval [flags] FILE.jsonl    run an evaluation question file
   fazhi bench [flags]              ingest and ask benchmarks on look-alike reports
 

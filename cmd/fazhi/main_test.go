@@ -151,6 +151,27 @@ func TestAskCommand(t *testing.T) {
 	if len(a.Citations) == 0 || a.Citations[0].Source != "000_cd4b96a87fea5f69.txt" || a.Citations[0].Quote == "" {
 		t.Errorf("ask --json: got citations %+v, want 000_cd4b96a87fea5f69.txt first", a.Citations)
 	}
+	// A comparison carries its table: each town's figure with its source.
+	var cmp struct {
+		Table struct {
+			Rows []struct {
+				Place  string  `json:"place"`
+				Value  float64 `json:"value"`
+				Source string  `json:"source"`
+			} `json:"rows"`
+			Missing []struct {
+				Place string `json:"place"`
+			} `json:"missing"`
+		} `json:"table"`
+	}
+	out = mustRun(t, "ask", "--json", "--data", data, "2021年各镇调处矛盾纠纷数量分别是多少？")
+	if err := json.Unmarshal([]byte(out), &cmp); err != nil {
+		t.Fatalf("ask --json: %v\n%s", err, out)
+	}
+	if r := cmp.Table.Rows; len(r) != 2 || r[0].Place != "大钟庄镇" || r[0].Value != 68 || r[0].Source != "001_7e465fa291371142.txt" ||
+		r[1].Place != "拾万镇" || r[1].Value != 53 || r[1].Source != "004_40507ad071df1468.txt" || len(cmp.Table.Missing) != 1 {
+		t.Errorf("ask --json table = %+v, want 大钟庄镇 68 and 拾万镇 53 with their sources, 泉掌镇 missing", cmp.Table)
+	}
 	// Plain output is the answer text; the question may come before the flags.
 	plain := mustRun(t, "ask", "城关镇全镇调解员有多少人？", "--data", data)
 	if !strings.Contains(plain, "132") {
@@ -210,9 +231,11 @@ func TestFactsCommand(t *testing.T) {
 			}
 		}
 	})
-	t.Run("json and csv exclude each other", func(t *testing.T) {
-		if _, _, err := runCLI(t, "facts", "--json", "--csv", "--data", data); err == nil {
-			t.Errorf("facts --json --csv: got no error")
+	t.Run("formats exclude each other", func(t *testing.T) {
+		for _, pair := range [][2]string{{"--json", "--csv"}, {"--csv", "--xlsx"}, {"--json", "--xlsx"}} {
+			if _, _, err := runCLI(t, "facts", pair[0], pair[1], "--data", data); err == nil || !strings.Contains(err.Error(), "exclude each other") {
+				t.Errorf("facts %s %s: got %v, want an error saying they exclude each other", pair[0], pair[1], err)
+			}
 		}
 	})
 }

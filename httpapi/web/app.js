@@ -82,7 +82,7 @@
       panel.hidden = !on;
       if (on && focus) tab.focus();
     });
-    if (name === "facts" && !loaded.facts) { loaded.facts = true; loadFacts(); }
+    if (name === "facts" && !loaded.facts) { loaded.facts = true; loadMetrics(); loadFacts(); }
     if (name === "docs" && !loaded.docs) { loaded.docs = true; loadDocs(); }
     if (name === "chat") $("question").focus();
   }
@@ -145,6 +145,7 @@
         d.appendChild(el("blockquote", null, c.quote));
         li.appendChild(d);
       }
+      if (c.source) li.appendChild(openButton(c.source, c.quote, "在报告中查看"));
       ol.appendChild(li);
     });
     box.appendChild(ol);
@@ -158,7 +159,82 @@
     if (ans.mode === "llm") who.appendChild(el("span", "badge", "模型生成"));
     li.appendChild(who);
     li.appendChild(el("p", "text", ans.answer || "（没有回答）"));
+    if (ans.table && ans.table.rows && ans.table.rows.length) li.appendChild(renderTable(ans.table, ans.chart));
     if (ans.citations && ans.citations.length) li.appendChild(renderCitations(ans.citations));
+  }
+
+  // ---- charts --------------------------------------------------------
+  // The server draws charts as SVG (no chart library here); the page
+  // parses that markup as XML, never as HTML, and wires its marks to open
+  // the report they come from.
+  function chartNode(svgText) {
+    if (!svgText) return null;
+    var doc = new DOMParser().parseFromString(svgText, "image/svg+xml");
+    var root = doc.documentElement;
+    if (!root || root.nodeName !== "svg" || doc.getElementsByTagName("parsererror").length) return null;
+    var svg = document.importNode(root, true);
+    Array.prototype.forEach.call(svg.querySelectorAll(".mark"), function (m) {
+      function open() { openDocument(m.getAttribute("data-source"), m.getAttribute("data-quote")); }
+      m.addEventListener("click", open);
+      m.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); }
+      });
+    });
+    return svg;
+  }
+
+  function rowLabel(t, r) {
+    if (t.by === "year") return r.year + "年";
+    return (r.place || r.source) + (r.year ? "（" + r.year + "年）" : "");
+  }
+
+  // renderTable shows a comparison: its chart, then the same figures as a
+  // table with their sources (the chart's text alternative), then the
+  // reports that do not state the figure.
+  function renderTable(t, svgText) {
+    var fig = el("figure", "chart-box");
+    var title = (t.label || t.metric || "数字") + (t.unit ? "（" + t.unit + "）" : "");
+    fig.appendChild(el("figcaption", "chart-title", title + (t.by === "year" ? " · 历年" : " · 各地比较")));
+    var svg = chartNode(svgText);
+    if (svg) fig.appendChild(svg);
+    var wrap = el("div", "table-wrap");
+    var table = el("table", "chart-data");
+    table.appendChild(el("caption", "visually-hidden", title + "：图表中的数字及出处"));
+    var head = el("tr");
+    [t.by === "year" ? "年份" : "镇/街道", "数值", "出处"].forEach(function (h) {
+      var th = el("th", null, h); th.scope = "col"; head.appendChild(th);
+    });
+    var thead = el("thead"); thead.appendChild(head); table.appendChild(thead);
+    var tbody = el("tbody");
+    t.rows.forEach(function (r) {
+      var tr = el("tr");
+      var th = el("th", "nowrap", rowLabel(t, r)); th.scope = "row"; tr.appendChild(th);
+      tr.appendChild(el("td", "num", r.figure || r.value + (r.unit || "")));
+      var src = el("td", "source");
+      src.appendChild(el("span", "cite-meta", r.source + " "));
+      src.appendChild(openButton(r.source, r.quote, "原文"));
+      if (r.quote) src.title = r.quote;
+      tr.appendChild(src);
+      tbody.appendChild(tr);
+    });
+    table.appendChild(tbody);
+    wrap.appendChild(table);
+    fig.appendChild(wrap);
+    if (t.missing && t.missing.length) {
+      fig.appendChild(el("p", "missing", "未提及此项数字：" + t.missing.map(function (m) {
+        return rowLabel({ by: "place" }, { place: m.place, year: m.year, source: m.source });
+      }).join("、")));
+    }
+    return fig;
+  }
+
+  // openButton opens a report at a quoted sentence.
+  function openButton(source, quote, label) {
+    var b = el("button", "link open-doc", label);
+    b.type = "button";
+    b.setAttribute("aria-label", label + "：" + source);
+    b.addEventListener("click", function () { openDocument(source, quote); });
+    return b;
   }
 
   function setBusy(b) {
@@ -220,6 +296,8 @@
     if (town) p.set("town", town);
     if (year) p.set("year", year);
     if (q) p.set("q", q);
+    var metric = $("facts-metric").value;
+    if (metric) p.set("metric", metric);
     return p;
   }
 
@@ -227,6 +305,58 @@
     var p = factsQuery();
     p.set("format", "csv");
     $("facts-csv").href = "/v1/facts?" + p.toString();
+    p.set("format", "xlsx");
+    $("facts-xlsx").href = "/v1/facts?" + p.toString();
+  }
+
+  // loadMetrics fills the metric choice with the metrics stored facts have.
+  function loadMetrics() {
+    api("/v1/table/metrics").then(function (ms) {
+      var sel = $("facts-metric");
+      (ms || []).forEach(function (m) {
+        var o = el("option", null, m.label + "（" + m.facts + "）");
+        o.value = m.key;
+        sel.appendChild(o);
+      });
+    }).catch(function () { /* the table still works without the choice */ });
+  }
+
+  // loadChart draws the chosen metric across towns (a year given) or over
+  // the years (a town given, no year), with links to download it.
+  function loadChart() {
+    var box = $("facts-chart"), body = $("facts-chart-body");
+    var metric = $("facts-metric").value;
+    var town = $("facts-town").value.trim(), year = $("facts-year").value.trim();
+    if (!metric || (!year && !town)) { box.hidden = true; $("facts-chart-hint").hidden = false; return; }
+    var p = new URLSearchParams();
+    p.set("metric", metric);
+    if (town) p.set("town", town);
+    if (year) p.set("year", year);
+    var base = "/v1/table?" + p.toString();
+    ["xlsx", "csv", "svg"].forEach(function (f) {
+      var a = $("chart-" + f);
+      a.href = base + "&format=" + f;
+      a.setAttribute("download", "chart-" + metric + "." + f);
+    });
+    api(base).then(function (res) {
+      var t = res.table;
+      body.textContent = "";
+      $("facts-chart-hint").hidden = true;
+      box.hidden = false;
+      var title = (t.label || metric) + (t.unit ? "（" + t.unit + "）" : "") + (town && !year ? " · " + town + "历年" : year ? " · " + year + "年各地" : "");
+      $("facts-chart-title").textContent = title;
+      if (!t.rows.length) {
+        body.appendChild(el("p", "missing", "所选范围内的报告没有这项数字。"));
+        return;
+      }
+      var fig = renderTable(t, res.chart);
+      fig.removeChild(fig.firstChild); // the section has its own title
+      body.appendChild(fig);
+    }).catch(function (err) {
+      box.hidden = false;
+      body.textContent = "";
+      body.appendChild(el("p", "status error", "图表加载失败：" + err.message));
+    });
   }
 
   // formatValue writes a figure with its qualifier where Chinese puts it:
@@ -267,13 +397,15 @@
       });
   }
 
-  $("facts-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadFacts(); });
-  // With an API key the CSV link cannot be followed as it is (a link sends
-  // no Authorization): fetch the file and save it from memory.
-  $("facts-csv").addEventListener("click", function (ev) {
-    if (!apiKey()) return;
+  $("facts-form").addEventListener("submit", function (ev) { ev.preventDefault(); loadFacts(); loadChart(); });
+  // With an API key a download link cannot be followed as it is (a link
+  // sends no Authorization): fetch the file and save it from memory. This
+  // holds for every download of the 数据 tab (facts as CSV or Excel, the
+  // chart's data and image).
+  $("panel-facts").addEventListener("click", function (ev) {
+    var link = ev.target.closest && ev.target.closest("a.download");
+    if (!link || !apiKey()) return;
     ev.preventDefault();
-    var link = $("facts-csv");
     authFetch(link.getAttribute("href")).then(function (resp) {
       if (!resp.ok) {
         if (resp.status === 401) askForKey("API key: HTTP 401");
@@ -283,7 +415,7 @@
     }).then(function (blob) {
       var a = el("a");
       a.href = URL.createObjectURL(blob);
-      a.download = "facts.csv";
+      a.download = link.getAttribute("download") || "download";
       document.body.appendChild(a);
       a.click();
       a.remove();
@@ -294,7 +426,7 @@
       status.textContent = "下载失败：" + err.message;
     });
   });
-  ["facts-town", "facts-year", "facts-q"].forEach(function (id) {
+  ["facts-town", "facts-year", "facts-q", "facts-metric"].forEach(function (id) {
     $(id).addEventListener("input", updateCSVLink);
   });
 
@@ -309,7 +441,12 @@
       tbody.textContent = "";
       docs.forEach(function (d) {
         var tr = el("tr");
-        tr.appendChild(el("td", "wide", d.title || "（无标题）"));
+        var td = el("td", "wide");
+        var b = el("button", "link", d.title || "（无标题）");
+        b.type = "button";
+        b.addEventListener("click", function () { openDocument(d.source, ""); });
+        td.appendChild(b);
+        tr.appendChild(td);
         tr.appendChild(el("td", "nowrap", d.town));
         tr.appendChild(el("td", "nowrap", d.county));
         tr.appendChild(el("td", "num", d.year || ""));
@@ -325,6 +462,90 @@
       status.textContent = "加载失败：" + err.message;
     });
   }
+
+  // ---- reading a report ----------------------------------------------
+  function docPath(source) {
+    return "/v1/documents/" + String(source).split("/").map(encodeURIComponent).join("/");
+  }
+
+  // openDocument shows a report as text with its outline; with a quote,
+  // it scrolls to the quoted sentence and highlights it.
+  function openDocument(source, quote) {
+    if (!source) return;
+    showTab("docs", false);
+    var view = $("doc-view"), status = $("doc-status"), text = $("doc-text"), outline = $("doc-outline").querySelector("ol");
+    $("docs-list").hidden = true;
+    view.hidden = false;
+    $("doc-title").textContent = source;
+    $("doc-meta").textContent = "";
+    text.textContent = "";
+    outline.textContent = "";
+    status.className = "status";
+    status.textContent = "加载中…";
+    var url = docPath(source) + (quote ? "?quote=" + encodeURIComponent(quote) : "");
+    api(url).then(function (d) {
+      $("doc-title").textContent = d.title || source;
+      $("doc-meta").textContent = [d.town, d.county, d.year ? d.year + "年" : "", d.doc_number, d.source].filter(Boolean).join(" · ");
+      var hits = {};
+      (d.found || []).forEach(function (f) { hits[f.part + ":" + f.sentence] = true; });
+      var headsAt = {};
+      (d.outline || []).forEach(function (o, i) {
+        (headsAt[o.part] = headsAt[o.part] || []).push({ o: o, id: "doc-sec-" + i });
+        var li = el("li", "lvl-" + Math.min(o.level, 4));
+        var a = el("a", null, o.title);
+        a.href = "#doc-sec-" + i;
+        a.addEventListener("click", function (ev) {
+          ev.preventDefault();
+          var h = $("doc-sec-" + i);
+          if (h) { h.scrollIntoView({ block: "start" }); h.focus(); }
+        });
+        li.appendChild(a);
+        outline.appendChild(li);
+      });
+      $("doc-outline").hidden = !(d.outline && d.outline.length);
+      var first = null;
+      (d.parts || []).forEach(function (part, pi) {
+        (headsAt[pi] || []).forEach(function (h) {
+          var hd = el("h3", "doc-head lvl-" + Math.min(h.o.level, 4), h.o.title);
+          hd.id = h.id;
+          hd.tabIndex = -1;
+          text.appendChild(hd);
+        });
+        var para = el("p");
+        part.sentences.forEach(function (s, si) {
+          if (hits[pi + ":" + si]) {
+            var m = el("mark", "hit", s);
+            m.tabIndex = -1;
+            para.appendChild(m);
+            if (!first) first = m;
+          } else {
+            para.appendChild(document.createTextNode(s));
+          }
+        });
+        text.appendChild(para);
+      });
+      if (quote && !first) {
+        status.textContent = "没有在报告中找到所引的句子。";
+      } else {
+        status.textContent = quote ? "已定位到所引的句子（高亮）。" : "";
+      }
+      if (first) {
+        first.scrollIntoView({ block: "center" });
+        first.focus({ preventScroll: true });
+      } else {
+        $("doc-title").focus();
+      }
+    }).catch(function (err) {
+      status.className = "status error";
+      status.textContent = "加载失败：" + err.message;
+    });
+  }
+
+  $("doc-back").addEventListener("click", function () {
+    $("doc-view").hidden = true;
+    $("docs-list").hidden = false;
+    if (!loaded.docs) { loaded.docs = true; loadDocs(); }
+  });
 
   input.focus();
 })();
