@@ -103,21 +103,33 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 
 // pickFigures takes each report's best figure for q, comparable with the
 // best figure of all: the same kind of unit, and the same metric where it
-// has one. With metric set, only figures of that metric count, however
-// weakly the rest of q matches them. Reports without one are missing.
+// has one. Each report is scored as if asked alone, so a figure the
+// figure model accepts in a single answer ("2021年大钟庄镇调处矛盾纠纷多少")
+// is accepted in the comparison too. With metric set, only figures of
+// that metric count, however weakly the rest of q matches them. Reports
+// without one are missing.
 func (e *Engine) pickFigures(ctx context.Context, q Query, scope []ReportInfo, metric string) (picked []factCandidate, missing []ReportInfo, err error) {
-	sents, err := e.allSentences(ctx, scope)
-	if err != nil {
-		return nil, nil, err
+	// Each report's figures are scored as the question asked of that
+	// report alone: against its own sentences, so that how common a term
+	// is in the other reports does not change how well it matches here.
+	var cands []factCandidate
+	for _, r := range scope {
+		one := []ReportInfo{r}
+		sents, err := e.allSentences(ctx, one)
+		if err != nil {
+			return nil, nil, err
+		}
+		m := matcherFor(q.Groups, sents)
+		if m.empty() && metric == "" {
+			continue
+		}
+		cs, err := e.scoreFacts(ctx, q, m, one)
+		if err != nil {
+			return nil, nil, err
+		}
+		cands = append(cands, cs...)
 	}
-	m := matcherFor(q.Groups, sents)
-	if m.empty() && metric == "" {
-		return nil, scope, nil
-	}
-	cands, err := e.scoreFacts(ctx, q, m, scope)
-	if err != nil {
-		return nil, nil, err
-	}
+	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	floor := fitted().Figure.Threshold
 	if metric != "" {
 		kept := cands[:0:0]
