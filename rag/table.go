@@ -42,6 +42,15 @@ type TableEntry struct {
 	Source string `json:"source"`
 }
 
+// placeOf is a report's place as a table names it: its unit as the
+// report metadata states it.
+func placeOf(r ReportInfo) string { return r.Town }
+
+// entryOf names a report in a table's missing list.
+func entryOf(r ReportInfo) TableEntry {
+	return TableEntry{Place: placeOf(r), Year: r.Year, Source: r.Source}
+}
+
 // Table orientations.
 const (
 	ByPlace = "place"
@@ -64,12 +73,12 @@ func figureTable(q Query, picked []factCandidate, missing []ReportInfo) *Table {
 	}
 	for _, c := range picked {
 		t.Rows = append(t.Rows, TableRow{
-			Place: c.rep.Town, Year: c.rep.Year, Value: c.fact.Value, Unit: c.fact.Unit, Approx: c.fact.Approx, Figure: formatValue(c.fact),
+			Place: placeOf(c.rep), Year: c.rep.Year, Value: c.fact.Value, Unit: c.fact.Unit, Approx: c.fact.Approx, Figure: formatValue(c.fact),
 			Source: c.rep.Source, Section: c.fact.Section, Quote: c.fact.Quote,
 		})
 	}
 	for _, r := range missing {
-		t.Missing = append(t.Missing, TableEntry{Place: r.Town, Year: r.Year, Source: r.Source})
+		t.Missing = append(t.Missing, entryOf(r))
 	}
 	t.orient()
 	return t
@@ -146,7 +155,7 @@ func (e *Engine) MetricTable(ctx context.Context, metric, town string, year int)
 	t := figureTable(q, picked, missing)
 	if t == nil {
 		for _, r := range missing {
-			empty.Missing = append(empty.Missing, TableEntry{Place: r.Town, Year: r.Year, Source: r.Source})
+			empty.Missing = append(empty.Missing, entryOf(r))
 		}
 		return empty, nil
 	}
