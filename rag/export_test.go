@@ -157,8 +157,45 @@ func FitFrom(names []string, rows []Row, w0 []float64) Fitted {
 		}
 		groups[r.Group] = append(groups[r.Group], r)
 	}
+	// Fitted on standardised features, so that the ridge penalty weighs
+	// every feature alike however rare (a binary feature true for a few
+	// candidates has a small spread in raw units).
+	mean, scale := make([]float64, d), make([]float64, d)
+	for _, r := range rows {
+		for j, x := range r.X {
+			mean[j] += x
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(max(1, len(rows)))
+	}
+	for _, r := range rows {
+		for j, x := range r.X {
+			scale[j] += (x - mean[j]) * (x - mean[j])
+		}
+	}
+	for j := range scale {
+		scale[j] = math.Sqrt(scale[j] / float64(max(1, len(rows))))
+		if scale[j] == 0 {
+			scale[j] = 1
+		}
+	}
+	std := make([]Row, len(rows))
+	for i, r := range rows {
+		x := make([]float64, d)
+		for j := range x {
+			x[j] = (r.X[j] - mean[j]) / scale[j]
+		}
+		std[i] = Row{Model: r.Model, Group: r.Group, Fold: r.Fold, X: x, Y: r.Y}
+	}
+	groups = map[string][]Row{}
+	for _, r := range std {
+		groups[r.Group] = append(groups[r.Group], r)
+	}
 	w := make([]float64, d)
-	copy(w, w0)
+	for j := range w0 {
+		w[j] = w0[j] * scale[j]
+	}
 	const ridge = 5
 	for iter := 0; iter < 60; iter++ {
 		grad := make([]float64, d)
@@ -175,26 +212,30 @@ func FitFrom(names []string, rows []Row, w0 []float64) Fitted {
 			if !anyYes {
 				continue
 			}
-			zmax := math.Inf(-1)
+			zmax, zmaxYes := math.Inf(-1), math.Inf(-1)
 			zs := make([]float64, len(rs))
 			for i, r := range rs {
 				for j := 0; j < d; j++ {
 					zs[i] += w[j] * r.X[j]
 				}
 				zmax = max(zmax, zs[i])
+				if r.Y {
+					zmaxYes = max(zmaxYes, zs[i])
+				}
 			}
 			var sum, sumYes float64
 			mean, meanYes := make([]float64, d), make([]float64, d)
 			for i, r := range rs {
 				p := math.Exp(zs[i] - zmax)
 				sum += p
-				if r.Y {
-					sumYes += p
-				}
 				for j := 0; j < d; j++ {
 					mean[j] += p * r.X[j]
-					if r.Y {
-						meanYes[j] += p * r.X[j]
+				}
+				if r.Y {
+					py := math.Exp(zs[i] - zmaxYes) // among the right ones
+					sumYes += py
+					for j := 0; j < d; j++ {
+						meanYes[j] += py * r.X[j]
 					}
 				}
 			}
@@ -229,6 +270,9 @@ func FitFrom(names []string, rows []Row, w0 []float64) Fitted {
 		if change < 1e-7 {
 			break
 		}
+	}
+	for j := range w {
+		w[j] /= scale[j]
 	}
 	m := Fitted{Features: names, Weights: round(w), Threshold: 0.5}
 	m.Bias = -bestThreshold(&m, rows)
@@ -291,10 +335,11 @@ type best struct {
 	right, anyYes bool
 }
 
+// bests holds each question's best candidate; p is its log-odds.
 func bests(m *Fitted, rows []Row) map[string]best {
 	out := map[string]best{}
 	for _, r := range rows {
-		p := m.prob(r.X)
+		p := m.logit(r.X)
 		b, ok := out[r.Group]
 		if !ok || p > b.p {
 			b.p, b.right = p, r.Y
@@ -308,10 +353,6 @@ func bests(m *Fitted, rows []Row) map[string]best {
 // bestThreshold returns the threshold on w·x (m's bias must be 0).
 func bestThreshold(m *Fitted, rows []Row) float64 {
 	bs := bests(m, rows)
-	for k, b := range bs {
-		b.p = math.Log(b.p / (1 - b.p)) // w·x
-		bs[k] = b
-	}
 	cands := []float64{0}
 	for _, b := range bs {
 		cands = append(cands, b.p)
@@ -340,11 +381,12 @@ func Correct(m *Fitted, t float64, bs map[string]best) int {
 	return n
 }
 
-// Score is how a model does on rows: questions right (under its own
-// threshold) of those that have candidates.
+// Score is how a model does on rows: questions right (a candidate answers
+// when its log-odds, bias included, is at least 0) of those that have
+// candidates.
 func Score(m *Fitted, rows []Row) (right, total int) {
 	bs := bests(m, rows)
-	return Correct(m, m.Threshold, bs), len(bs)
+	return Correct(m, 0, bs), len(bs)
 }
 
 // ScoreWith scores rows with a model fitted elsewhere, under its threshold.

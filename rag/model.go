@@ -23,11 +23,16 @@ type model struct {
 // prob is the model's probability for feature values x, given in the
 // order of Features.
 func (m *model) prob(x []float64) float64 {
+	return 1 / (1 + math.Exp(-m.logit(x)))
+}
+
+// logit is the model's log-odds for x.
+func (m *model) logit(x []float64) float64 {
 	z := m.Bias
 	for i, w := range m.Weights {
 		z += w * x[i]
 	}
-	return 1 / (1 + math.Exp(-z))
+	return z
 }
 
 // models are the fitted models, by the choice they make.
