@@ -23,7 +23,18 @@ func TestWebPageChartsChromium(t *testing.T) {
 	ctx := browserTestContext(t)
 	var w pageWatch
 	p, must := openWatchedPage(ctx, t, &w)
-	srv := w.serve(t, newTestServer(t, seedEngine(t), httpapi.Config{}))
+	eng := seedEngine(t)
+	// A second year of 拾万镇 (the 2021 seed with its years moved on and
+	// its disputes figure changed), for a line over the years.
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "reports", "004_40507ad071df1468.txt"))
+	must(err)
+	next := strings.Replace(string(raw), "调处矛盾纠纷约53件", "调处矛盾纠纷约61件", 1)
+	if next == string(raw) {
+		t.Fatal("the edit did not apply: fixture changed?")
+	}
+	_, err = eng.IngestFile(ctx, "拾万镇2022.txt", []byte(strings.ReplaceAll(next, "2021", "2022")))
+	must(err)
+	srv := w.serve(t, newTestServer(t, eng, httpapi.Config{}))
 	dir := *screenshotDir
 	if dir == "" {
 		dir = t.TempDir()
@@ -39,7 +50,7 @@ func TestWebPageChartsChromium(t *testing.T) {
 		}
 		t.Logf("screenshot: %s", path)
 	}
-	_, err := p.call(ctx, "Emulation.setDeviceMetricsOverride", map[string]any{
+	_, err = p.call(ctx, "Emulation.setDeviceMetricsOverride", map[string]any{
 		"width": 1000, "height": 900, "deviceScaleFactor": 1, "mobile": false,
 	})
 	must(err)
@@ -164,6 +175,26 @@ func TestWebPageChartsChromium(t *testing.T) {
 	}
 	if !strings.Contains(data.Facts, "format=xlsx") || !strings.Contains(data.Facts, "metric=disputes_mediated") {
 		t.Errorf("facts download = %q, want the filtered facts as .xlsx", data.Facts)
+	}
+
+	// A town over the years is a line, a point per year stating its figure.
+	must(p.eval(ctx, `(function () { document.getElementById("facts-year").value = "";
+		document.getElementById("facts-town").value = "拾万镇";
+		document.querySelector("#facts-form button[type=submit]").click(); })()`, nil))
+	must(p.waitFor(ctx, "the line chart", `document.querySelectorAll("#facts-chart svg.chart .point").length === 2`))
+	shot("data-line.png")
+	var line struct {
+		Labels []string `json:"labels"`
+		Values []string `json:"values"`
+		Line   bool     `json:"line"`
+	}
+	must(p.eval(ctx, `({
+		labels: Array.prototype.map.call(document.querySelectorAll("#facts-chart svg.chart .mark .label"), function (v) { return v.textContent; }),
+		values: Array.prototype.map.call(document.querySelectorAll("#facts-chart svg.chart .mark .value"), function (v) { return v.textContent; }),
+		line: !!document.querySelector("#facts-chart svg.chart polyline.line"),
+	})`, &line))
+	if strings.Join(line.Labels, ",") != "2021年,2022年" || strings.Join(line.Values, ",") != "约53件,约61件" || !line.Line {
+		t.Errorf("line chart: labels %q, values %q, line drawn %v; want 2021年 约53件 and 2022年 约61件 joined by a line", line.Labels, line.Values, line.Line)
 	}
 
 	// On a phone the chart and its table fit the screen.
