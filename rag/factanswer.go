@@ -30,11 +30,12 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 		if err != nil {
 			return nil, err
 		}
+		qf := figureAsks(q)
 		for i := range d.facts {
 			if q := d.facts[i].Quote; isFurniture(q) && (stripFurniture(q) == "" || isFurniture(stripFurniture(q))) {
 				continue
 			}
-			x := figureFeatureValues(q, m, &d.facts[i])
+			x := figureFeatureValues(q, qf, m, &d.facts[i])
 			out = append(out, factCandidate{fact: d.facts[i].Fact, rep: r, x: x, score: model.prob(x)})
 		}
 	}
@@ -60,8 +61,30 @@ var figureFeatures = []string{
 
 var changeWords = []string{"增加", "减少", "增长", "下降", "较上年", "与上年相比", "同比", "上升"}
 
+// figureQuestion is what a question asks of figures, read once per question.
+type figureQuestion struct {
+	changeQ, asksTarget, asksNew, asksTotal, asksPlan bool
+	year                                              string
+}
+
+func figureAsks(q Query) figureQuestion {
+	lower := strings.ToLower(q.Text)
+	fq := figureQuestion{
+		changeQ: len(q.Units) == 1 && q.Units[0] == "%" && q.Kind != KindRate,
+		asksTarget: containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周", "目标") || asksPlan(q.Text) ||
+			containsAny(lower, "at least", "minimum", "must", "required", "target"),
+		asksNew:   containsAny(q.Text, "新增", "新培养", "新建", "新发展", "新聘") || containsAny(lower, " new ", "newly", "added"),
+		asksTotal: containsAny(q.Text, "累计", "总共", "一共", "总数", "共有") || containsAny(lower, "in total", "total", "altogether", "cumulative"),
+		asksPlan:  asksPlan(q.Text),
+	}
+	if q.Year != 0 {
+		fq.year = strconv.Itoa(q.Year)
+	}
+	return fq
+}
+
 // figureFeatureValues computes figureFeatures for a figure.
-func figureFeatureValues(q Query, m *matcher, f *docFact) []float64 {
+func figureFeatureValues(q Query, fq figureQuestion, m *matcher, f *docFact) []float64 {
 	subject, clause := m.cover(f.subject), m.cover(f.local)
 	inherited, context := 0.0, 0.0
 	if f.inherited != nil {
@@ -71,12 +94,8 @@ func figureFeatureValues(q Query, m *matcher, f *docFact) []float64 {
 	if f.context != nil {
 		context = m.cover(f.context)
 	}
-	lower := strings.ToLower(q.Text)
-	changeQ := len(q.Units) == 1 && q.Units[0] == "%" && q.Kind != KindRate
+	changeQ, asksTarget, asksNew := fq.changeQ, fq.asksTarget, fq.asksNew
 	ys := yearsIn(f.clause)
-	asksTarget := containsAny(q.Text, "至少", "不少于", "不低于", "最少", "要求", "每年", "每月", "每周", "目标") || asksPlan(q.Text) ||
-		containsAny(lower, "at least", "minimum", "must", "required", "target")
-	asksNew := containsAny(q.Text, "新增", "新培养", "新建", "新发展", "新聘") || containsAny(lower, " new ", "newly", "added")
 	total := containsAny(f.clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计")
 	unitOK := q.Units == nil || contains(q.Units, f.Unit)
 	return []float64{
@@ -86,14 +105,14 @@ func figureFeatureValues(q Query, m *matcher, f *docFact) []float64 {
 		b2f(q.Metric != "" && f.Metric == q.Metric),
 		b2f(q.Metric != "" && f.Metric != "" && f.Metric != q.Metric && !fuzzyMetric[q.Metric] && !fuzzyMetric[f.Metric]),
 		b2f(!changeQ && containsAny(f.clause, changeWords...)),
-		b2f(q.Year != 0 && len(ys) == 1 && ys[0] == strconv.Itoa(q.Year)),
-		b2f(q.Year != 0 && len(ys) > 0 && !contains(ys, strconv.Itoa(q.Year))),
+		b2f(q.Year != 0 && len(ys) == 1 && ys[0] == fq.year),
+		b2f(q.Year != 0 && len(ys) > 0 && !contains(ys, fq.year)),
 		b2f(q.Year == 0 && otherYearIn(f.clause, f.Year) != 0),
 		b2f(isTarget(f) && !asksTarget),
-		b2f(planSection(f.Section) != asksPlan(q.Text)),
+		b2f(planSection(f.Section) != fq.asksPlan),
 		b2f(!asksNew && containsAny(f.clause, "新增", "新培养", "新建", "新发展", "新聘")),
 		b2f(total),
-		b2f(total && (containsAny(q.Text, "累计", "总共", "一共", "总数", "共有") || containsAny(lower, "in total", "total", "altogether", "cumulative"))),
+		b2f(total && fq.asksTotal),
 		b2f(changeQ && f.Unit != "%"),
 		b2f(changeQ && f.Unit == "%" && containsAny(f.clause, "增长", "下降", "提高", "减少", "上升", "同比", "较上年", "增幅", "降幅")),
 		b2f(q.Kind == KindRate && f.Unit != "%"),

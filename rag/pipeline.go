@@ -255,7 +255,18 @@ func sortBy[T any](xs []T, less func(a, b T) bool) {
 // buttons. Such a sentence is never quoted as an answer.
 var furnitureRe = regexp.MustCompile(`https?://|www\.|(?:^|\s)(?:来源|信息来源|当前位置|您的位置|索引号|发布时间|发布日期|发布机构|发文机关|成文日期|主题分类|浏览次数|访问次数|点击数)[:：]|【字体|打印本页|关闭窗口|分享到|文件已失效|首页\s*>`)
 
-func isFurniture(s string) bool { return furnitureRe.MatchString(s) }
+// furnitureMarks are strings of which every furniture match holds one: a
+// sentence with none of them is body text, found without the regexp.
+var furnitureMarks = []string{":", "：", "http", "www.", "【字体", "打印本页", "关闭窗口", "分享到", "文件已失效", "首页"}
+
+func isFurniture(s string) bool {
+	for _, m := range furnitureMarks {
+		if strings.Contains(s, m) {
+			return furnitureRe.MatchString(s)
+		}
+	}
+	return false
+}
 
 // furnitureSpans are the page's lines as they run into a sentence: the
 // source line with its address, the site's name and address, the

@@ -36,10 +36,11 @@ func resolveRelativeYears(text string, now time.Time, years func(string) []int) 
 		return text
 	}
 	var have []int
-	if years != nil {
-		have = years(text)
-	}
+	asked := false
 	pick := func(delta int) int {
+		if !asked && years != nil {
+			have, asked = years(text), true // only for a question with a relative year
+		}
 		y := now.Year() + delta
 		if len(have) == 0 || slices.Contains(have, y) {
 			return y

@@ -105,10 +105,10 @@ func sentenceFeatureValues(m *matcher, w sentenceWants, s sentence, prev *senten
 		}
 		withPrev = max(cover, m.cover(both))
 	}
-	person := hasPersonHint(s.text)
+	person := w.person && hasPersonHint(s.text)
 	return []float64{
 		cover, withPrev, logCover(cover), logCover(withPrev), m.coverExact(s.grams), b2f(newPoint),
-		b2f(w.person && person), b2f(w.person && !person),
+		b2f(person), b2f(w.person && !person),
 		b2f(w.date && !dateInText.MatchString(s.text)),
 		b2f(planSection(s.section) && !w.plan),
 		b2f(w.namedDoc && titleRe.MatchString(s.text)),
