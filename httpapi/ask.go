@@ -111,6 +111,9 @@ func buildQuestion(text string, history []rag.Turn) (rag.Question, error) {
 	if len(turns) > maxHistoryTurns {
 		turns = turns[len(turns)-maxHistoryTurns:]
 	}
+	if n := rag.HistoryRunes(turns); n > rag.MaxHistoryRunes {
+		return rag.Question{}, fmt.Errorf("history: too long (%d characters in its last %d turns, at most %d)", n, len(turns), rag.MaxHistoryRunes)
+	}
 	if len(turns) == 0 {
 		turns = nil
 	}

@@ -100,7 +100,7 @@ const (
 )
 
 // MaxQuestionRunes is the longest question (in characters) the API accepts.
-const MaxQuestionRunes = 2000
+const MaxQuestionRunes = rag.MaxQuestionRunes
 
 // contentSecurityPolicy keeps the web page from loading or sending anything
 // anywhere but this server.
@@ -407,14 +407,20 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 func (s *Server) engineError(w http.ResponseWriter, r *http.Request, op string, err error) {
 	var busy *ratelimit.BusyError
 	switch {
+	case r.Context().Err() != nil:
+		// The client went away, which canceled the work: whatever error
+		// that surfaced as (a driver's "interrupted", a model client's
+		// wrapped cancel), it is no server fault. The status is for the
+		// log and metrics.
+		s.log.Info("client closed request", "op", op, "err", err)
+		writeError(w, statusClientClosed, "request canceled")
 	case errors.As(err, &busy):
 		s.log.Warn("too many expensive questions", "op", op, "err", err)
 		s.tooMany(w, reasonBusy, busy.RetryAfter, "too many expensive questions at once: try again later")
 	case errors.Is(err, rag.ErrEmptyQuestion):
 		writeError(w, http.StatusBadRequest, "question: must not be empty")
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client went away; the status is for the log and metrics.
-		writeError(w, statusClientClosed, "request canceled")
+	case errors.Is(err, rag.ErrLimit):
+		writeError(w, http.StatusBadRequest, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		s.log.Warn("engine timed out", "op", op, "err", err)
 		writeError(w, http.StatusGatewayTimeout, "the request timed out")

@@ -320,6 +320,11 @@ func (d *Desk) engineFailed(ctx context.Context, m Message, op string, err error
 		r.Reply(ctx, Plain(MsgBusy))
 		return
 	}
+	if errors.Is(err, rag.ErrLimit) {
+		// The question is over a limit of the engine: say which.
+		r.Reply(ctx, Plain("问题超出限制，请拆分或缩短后再问（"+err.Error()+"）。"))
+		return
+	}
 	d.log.Error(d.cfg.Platform+": engine failed", "op", op, "conversation", m.Conversation, "user", m.User, "err", err)
 	r.Reply(ctx, Plain(MsgInternalError))
 }

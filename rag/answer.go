@@ -32,6 +32,10 @@ func (e *Engine) AskStream(ctx context.Context, q Question, onChunk func(string)
 	if strings.TrimSpace(q.Text) == "" {
 		return Answer{}, fmt.Errorf("question: %w", ErrEmptyQuestion)
 	}
+	if err := checkQuestion(q.Text); err != nil {
+		return Answer{}, err
+	}
+	q.History = TrimHistory(q.History)
 	if e.llm != nil {
 		c, err := e.catalog(ctx)
 		if err != nil {
@@ -121,10 +125,7 @@ func splitQuestion(text string, isPlace func(string) bool) []string {
 	if len(parts) < 2 {
 		return nil
 	}
-	if len(parts) > maxQuestionParts {
-		parts = parts[:maxQuestionParts]
-	}
-	return parts
+	return parts // more than maxQuestionParts are refused by the caller
 }
 
 func asksFigureZh(s string) bool { return containsAny(s, "多少", "几") }

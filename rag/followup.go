@@ -3,6 +3,7 @@ package rag
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ellipsisFiller are the words of an elliptical follow-up that carry no
@@ -21,7 +22,9 @@ func resolveFollowUp(text string, history []Turn, towns []townName, g *Glossary)
 			break
 		}
 	}
-	if prev == "" {
+	if prev == "" || utf8.RuneCountInString(prev) > MaxQuestionRunes {
+		// No earlier question, or a turn no question could be: nothing
+		// to carry over, and nothing to analyse at its length.
 		return text
 	}
 	// The previous question may itself have been a follow-up.

@@ -28,7 +28,11 @@ func (e *Engine) extractiveExcept(ctx context.Context, question Question, used u
 			q := analyse(s, c.towns, e.gloss)
 			return len(q.Towns) > 0 || q.UnknownTown != ""
 		}
-		if parts := splitQuestion(text, isPlace); len(parts) > 1 {
+		parts := splitQuestion(text, isPlace)
+		if len(parts) > maxQuestionParts {
+			return Answer{}, &LimitError{What: "question", Limit: maxQuestionParts, Unit: "parts"}
+		}
+		if len(parts) > 1 {
 			return e.multiAnswer(ctx, text, parts)
 		}
 	}

@@ -504,21 +504,18 @@ var keepWords = []string{
 }
 
 // removeFillers blanks out question words and fillers, sparing the words
-// that merely contain one.
+// that merely contain one. It is linear in the text: each kept word is
+// swapped for a mark of its own in one pass, and back at the end.
 func removeFillers(s string) string {
 	const mark = '\uE000' // private use: never in a report
-	var kept []string
-	for _, w := range keepWords {
-		for strings.Contains(s, w) {
-			s = strings.Replace(s, w, string(mark+rune(len(kept))), 1)
-			kept = append(kept, w)
-		}
+	for i, w := range keepWords {
+		s = strings.ReplaceAll(s, w, string(mark+rune(i)))
 	}
 	for _, f := range zhFiller {
 		s = strings.ReplaceAll(s, f, " ")
 	}
-	for i := len(kept) - 1; i >= 0; i-- {
-		s = strings.Replace(s, string(mark+rune(i)), kept[i], 1)
+	for i, w := range keepWords {
+		s = strings.ReplaceAll(s, string(mark+rune(i)), w)
 	}
 	return s
 }
