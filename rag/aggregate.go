@@ -112,25 +112,29 @@ func (e *Engine) pickFigures(ctx context.Context, q Query, scope []ReportInfo, m
 	// Each report's figures are scored as the question asked of that
 	// report alone: against its own sentences, so that how common a term
 	// is in the other reports does not change how well it matches here.
+	// The reports are read one at a time and only the figures that may
+	// count are kept, so that a total over every report needs the memory
+	// of one report and of those figures, however many reports there are.
+	model := &fitted().Figure
 	var cands []factCandidate
-	for _, r := range scope {
-		one := []ReportInfo{r}
-		sents, err := e.allSentences(ctx, one)
-		if err != nil {
-			return nil, nil, err
-		}
-		m := matcherFor(q.Groups, sents)
+	err = e.eachDoc(ctx, scope, func(r ReportInfo, d *reportDoc) {
+		m := matcherFor(q.Groups, d.sentences)
 		if m.empty() && metric == "" {
-			continue
+			return
 		}
-		cs, err := e.scoreFacts(ctx, q, m, one)
-		if err != nil {
-			return nil, nil, err
+		for i := range d.facts {
+			x := figureFeatureValues(q, m, &d.facts[i])
+			c := factCandidate{fact: d.facts[i].Fact, rep: r, x: x, score: model.prob(x)}
+			if (metric == "" && c.score >= model.Threshold) || (metric != "" && c.fact.Metric == metric) {
+				cands = append(cands, c)
+			}
 		}
-		cands = append(cands, cs...)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
-	floor := fitted().Figure.Threshold
+	floor := model.Threshold
 	if metric != "" {
 		kept := cands[:0:0]
 		for _, c := range cands {
@@ -182,4 +186,21 @@ func unitClass(u string) string {
 		return "money"
 	}
 	return u
+}
+
+// eachDoc calls f with each report of scope and its sentences and
+// figures, in order, holding none of them longer than the cache does. It
+// stops when ctx ends.
+func (e *Engine) eachDoc(ctx context.Context, scope []ReportInfo, f func(ReportInfo, *reportDoc)) error {
+	for _, r := range scope {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d, err := e.doc(ctx, r)
+		if err != nil {
+			return err
+		}
+		f(r, d)
+	}
+	return nil
 }

@@ -23,6 +23,65 @@ type reportDoc struct {
 	sentences []sentence
 	headings  []string          // distinct section paths in order
 	prev      map[string]string // sentence → the sentence before it in its section
+	bytes     int64             // about what it holds in memory, for the cache's budget
+	source    string            // the report's source when built: a renamed report is built again
+}
+
+// Estimates of what a reportDoc holds, in bytes: a gram (a short string
+// in a map) with its share of the map, and the fixed part of a sentence,
+// a figure and a map entry.
+const (
+	gramBytes     = 48
+	sentenceBytes = 128
+	factBytes     = 320
+	entryBytes    = 64
+)
+
+func gramSetBytes(g gramSet) int64 { return int64(len(g)) * gramBytes }
+
+// size estimates the memory d holds.
+func (d *reportDoc) size() int64 {
+	n := int64(0)
+	for _, s := range d.sentences {
+		n += sentenceBytes + int64(len(s.text)) + gramSetBytes(s.grams)
+	}
+	for _, f := range d.facts {
+		n += factBytes + int64(len(f.Quote)+len(f.Subject)+len(f.Section)+len(f.clause))
+		n += gramSetBytes(f.local) + gramSetBytes(f.quote) + gramSetBytes(f.context) + gramSetBytes(f.inherited) + gramSetBytes(f.subject)
+	}
+	for k, v := range d.prev {
+		n += entryBytes + int64(len(k)+len(v))
+	}
+	for _, h := range d.headings {
+		n += int64(len(h)) + 16
+	}
+	return n
+}
+
+// cacheDoc keeps d as report id's doc, evicting other reports' docs
+// while the cache is over its byte budget.
+func (e *Engine) cacheDoc(id string, d *reportDoc) {
+	e.cacheMu.Lock()
+	defer e.cacheMu.Unlock()
+	if old := e.docs[id]; old != nil {
+		e.docBytes -= old.bytes
+	}
+	e.docs[id] = d
+	e.docBytes += d.bytes
+	for k, o := range e.docs { // map order: a random victim
+		if e.docBytes <= e.cacheBytes {
+			break
+		}
+		if k != id {
+			delete(e.docs, k)
+			e.docBytes -= o.bytes
+		}
+	}
+	if e.docBytes > e.cacheBytes {
+		// d alone is over the budget: it serves this question only.
+		delete(e.docs, id)
+		e.docBytes -= d.bytes
+	}
 }
 
 func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
@@ -36,7 +95,7 @@ func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	d = &reportDoc{prev: map[string]string{}}
+	d = &reportDoc{prev: map[string]string{}, source: ri.Source}
 	seen := map[string]bool{}
 	lastSection := "\x00"
 	for _, h := range hits {
@@ -85,15 +144,8 @@ func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
 		}
 		d.facts = append(d.facts, df)
 	}
-	e.cacheMu.Lock()
-	if len(e.docs) > 8192 {
-		for k := range e.docs {
-			delete(e.docs, k)
-			break
-		}
-	}
-	e.docs[ri.ID] = d
-	e.cacheMu.Unlock()
+	d.bytes = d.size()
+	e.cacheDoc(ri.ID, d)
 	return d, nil
 }
 

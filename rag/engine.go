@@ -36,9 +36,16 @@ type Engine struct {
 	version int64
 	cat     *catalog
 
-	cacheMu sync.Mutex
-	docs    map[string]*reportDoc // report id → sentences, built on demand
+	cacheMu    sync.Mutex
+	docs       map[string]*reportDoc // report id → sentences, built on demand
+	docBytes   int64                 // what docs hold, estimated
+	cacheBytes int64                 // the budget of docs
 }
+
+// DefaultCacheBytes is the default memory budget of the reports' cache
+// (their sentences and figures, prepared for answering): 128 MiB, about
+// 500 reports of ordinary length.
+const DefaultCacheBytes = 128 << 20
 
 // Option configures an Engine.
 type Option func(*Engine)
@@ -51,6 +58,17 @@ func WithLimits(l ingest.Limits) Option { return func(e *Engine) { e.limits = l 
 
 // WithChunkOptions sets chunk sizes.
 func WithChunkOptions(o ingest.ChunkOptions) Option { return func(e *Engine) { e.chunkOpt = o } }
+
+// WithCacheBytes sets the memory budget of the reports' cache, in bytes
+// (default DefaultCacheBytes). Reports beyond it are prepared again
+// when a question needs them.
+func WithCacheBytes(n int64) Option {
+	return func(e *Engine) {
+		if n > 0 {
+			e.cacheBytes = n
+		}
+	}
+}
 
 // WithLLM makes the Engine answer through a language model chain; the
 // extractive answerer stays the fallback the numeric guard uses.
@@ -88,15 +106,16 @@ func (e *Engine) enterGate(ctx context.Context) (context.Context, func(), error)
 // NewEngine returns an Engine over store, embedding with emb.
 func NewEngine(ctx context.Context, store Store, emb Embedder, opts ...Option) (*Engine, error) {
 	e := &Engine{
-		store:    store,
-		emb:      emb,
-		gloss:    DefaultGlossary(),
-		limits:   ingest.DefaultLimits(),
-		chunkOpt: ingest.DefaultChunkOptions(),
-		log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		now:      time.Now,
-		docs:     map[string]*reportDoc{},
-		version:  -1,
+		store:      store,
+		emb:        emb,
+		gloss:      DefaultGlossary(),
+		limits:     ingest.DefaultLimits(),
+		chunkOpt:   ingest.DefaultChunkOptions(),
+		log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		now:        time.Now,
+		docs:       map[string]*reportDoc{},
+		version:    -1,
+		cacheBytes: DefaultCacheBytes,
 	}
 	for _, o := range opts {
 		o(e)
@@ -190,9 +209,10 @@ func (e *Engine) refresh(ctx context.Context) error {
 	e.cat = c
 	e.version = v
 	e.cacheMu.Lock()
-	for id := range e.docs {
-		if _, ok := c.byID[id]; !ok {
+	for id, d := range e.docs {
+		if ri, ok := c.byID[id]; !ok || ri.Source != d.source {
 			delete(e.docs, id)
+			e.docBytes -= d.bytes
 		}
 	}
 	e.cacheMu.Unlock()

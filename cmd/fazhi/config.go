@@ -26,6 +26,7 @@ type config struct {
 	LLMURL     string
 	LLMKey     string
 	MaxFileMB  int
+	CacheMB    int
 	Workers    int
 	LLMLimit   int
 	httpClient *http.Client
@@ -56,6 +57,7 @@ func commonFlags(fs *flag.FlagSet, c *config, env func(string) string) {
 	fs.StringVar(&c.LLMURL, "llm-url", env("FAZHI_LLM_URL"), "base URL of the LLM server, e.g. an OpenAI-compatible vLLM, DeepSeek or DashScope endpoint (env FAZHI_LLM_URL)")
 	fs.IntVar(&c.MaxFileMB, "max-file-mb", defaultMaxFileMB, "largest report file accepted, in MB")
 	fs.IntVar(&c.LLMLimit, "llm-concurrency", 4, "LLM calls in flight at most")
+	fs.IntVar(&c.CacheMB, "cache-mb", rag.DefaultCacheBytes>>20, "memory budget of the reports prepared for answering, in MB")
 	c.LLMKey = env("FAZHI_LLM_API_KEY")
 	c.EmbedKey = envOr(env, "FAZHI_EMBED_API_KEY", c.LLMKey)
 }
@@ -134,7 +136,7 @@ func (c *config) open(ctx context.Context, log *slog.Logger, extra ...rag.Option
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := append([]rag.Option{rag.WithLogger(log), rag.WithLimits(c.limits())}, extra...)
+	opts := append([]rag.Option{rag.WithLogger(log), rag.WithLimits(c.limits()), rag.WithCacheBytes(int64(c.CacheMB) << 20)}, extra...)
 	if c.LLM != "" {
 		model, err := newLLM(c.LLM, c.LLMURL, c.LLMKey, c.client())
 		if err != nil {
