@@ -49,6 +49,13 @@ type Config struct {
 	HistoryTTL time.Duration
 	// PollTimeout is the getUpdates long-poll timeout (default 50 s).
 	PollTimeout time.Duration
+	// MessageTimeout bounds the engine's work on one message (default
+	// messenger.DefaultMessageTimeout): past it the user is told, and the
+	// worker is free again.
+	MessageTimeout time.Duration
+	// MaxFileBytes is the largest report file ingested, below the Bot
+	// API's MaxFileSize; 0: MaxFileSize.
+	MaxFileBytes int64
 	// WebhookSecret is the secret_token registered with setWebhook. It is
 	// required for webhook mode (RunWebhook and WebhookHandler); long
 	// polling (Run) ignores it.

@@ -313,6 +313,7 @@ type fakeEngine struct {
 	ingested []ingestCall
 
 	answer  func(q rag.Question) (rag.Answer, error)
+	block   bool // Ask waits for its context to end, as a hung model would
 	reports []rag.ReportInfo
 	facts   []ingest.Fact
 	err     error // returned by Reports, Facts and IngestFile when set
@@ -323,11 +324,15 @@ type ingestCall struct {
 	data []byte
 }
 
-func (e *fakeEngine) Ask(_ context.Context, q rag.Question) (rag.Answer, error) {
+func (e *fakeEngine) Ask(ctx context.Context, q rag.Question) (rag.Answer, error) {
 	e.mu.Lock()
 	e.asks = append(e.asks, q)
-	answer := e.answer
+	answer, block := e.answer, e.block
 	e.mu.Unlock()
+	if block {
+		<-ctx.Done()
+		return rag.Answer{}, fmt.Errorf("ask: %w", ctx.Err())
+	}
 	if answer == nil {
 		return rag.Answer{Answer: "答：" + q.Text, Found: true, Mode: "extractive"}, nil
 	}

@@ -36,6 +36,9 @@ const (
 	DefaultRatePerMinute = 20
 	DefaultHistoryTurns  = 6
 	DefaultHistoryTTL    = 30 * time.Minute
+	// DefaultMessageTimeout bounds the engine's work on one message: a
+	// question, a listing or a report file to ingest.
+	DefaultMessageTimeout = 2 * time.Minute
 )
 
 // maxConversations bounds the per-conversation history and the per-user
@@ -79,6 +82,14 @@ type DeskConfig struct {
 	HistoryTTL time.Duration
 	// Words is how replies name the commands (default Chinese).
 	Words Vocabulary
+	// MessageTimeout bounds the engine's work on one message (default 2
+	// minutes): past it the user is told, and the worker is free again.
+	// It should exceed the model's own timeout, so that a model that does
+	// not answer still leaves time for the answer from the reports.
+	MessageTimeout time.Duration
+	// MaxFileBytes is the largest report file ingested (fazhi's
+	// --max-file-mb), below the platform's own limit; 0: the platform's.
+	MaxFileBytes int64
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -123,6 +134,9 @@ func NewDesk(cfg DeskConfig, eng Engine, log *slog.Logger) *Desk {
 	}
 	if cfg.HistoryTTL <= 0 {
 		cfg.HistoryTTL = DefaultHistoryTTL
+	}
+	if cfg.MessageTimeout <= 0 {
+		cfg.MessageTimeout = DefaultMessageTimeout
 	}
 	if cfg.Words == (Vocabulary{}) {
 		cfg.Words = Chinese
@@ -199,7 +213,9 @@ func (d *Desk) Ask(ctx context.Context, m Message, q string, r Replier) {
 	}
 	stop := r.Busy(ctx)
 	start := time.Now()
-	a, err := d.eng.Ask(ctx, rag.Question{Text: q, History: d.hist.Turns(m.Conversation)})
+	wctx, cancel := d.work(ctx)
+	a, err := d.eng.Ask(wctx, rag.Question{Text: q, History: d.hist.Turns(m.Conversation)})
+	cancel()
 	stop()
 	if err != nil {
 		d.engineFailed(ctx, m, "ask", err, r)
@@ -216,7 +232,9 @@ func (d *Desk) Reports(ctx context.Context, m Message, r Replier) {
 	if !d.allow(ctx, m, r) {
 		return
 	}
-	rs, err := d.eng.Reports(ctx)
+	wctx, cancel := d.work(ctx)
+	rs, err := d.eng.Reports(wctx)
+	cancel()
 	if err != nil {
 		d.engineFailed(ctx, m, "reports", err, r)
 		return
@@ -234,7 +252,9 @@ func (d *Desk) Facts(ctx context.Context, m Message, args string, r Replier) {
 	if !d.allow(ctx, m, r) {
 		return
 	}
-	fs, err := d.eng.Facts(ctx, rag.FactFilter{Town: town, Year: year})
+	wctx, cancel := d.work(ctx)
+	fs, err := d.eng.Facts(wctx, rag.FactFilter{Town: town, Year: year})
+	cancel()
 	if err != nil {
 		d.engineFailed(ctx, m, "facts", err, r)
 		return
@@ -264,6 +284,9 @@ func (d *Desk) Ingest(ctx context.Context, m Message, f File, r Replier) {
 		r.Reply(ctx, Plain(msg))
 		return
 	}
+	if lim := d.cfg.MaxFileBytes; lim > 0 && (f.MaxBytes <= 0 || lim < f.MaxBytes) {
+		f.MaxBytes = lim // fazhi's own limit is the lower
+	}
 	if f.MaxBytes > 0 && f.Size > f.MaxBytes {
 		r.Reply(ctx, Plain(tooLargeText(f.Size, f.MaxBytes)))
 		return
@@ -285,7 +308,14 @@ func (d *Desk) Ingest(ctx context.Context, m Message, f File, r Replier) {
 		}
 		return
 	}
-	res, err := d.eng.IngestFile(ctx, name, data)
+	if f.MaxBytes > 0 && int64(len(data)) > f.MaxBytes {
+		stop()
+		r.Reply(ctx, Plain(tooLargeText(int64(len(data)), f.MaxBytes)))
+		return
+	}
+	wctx, cancel := d.work(ctx)
+	res, err := d.eng.IngestFile(wctx, name, data)
+	cancel()
 	stop()
 	if err != nil {
 		d.engineFailed(ctx, m, "ingest", err, r)
@@ -308,10 +338,22 @@ func (d *Desk) allow(ctx context.Context, m Message, r Replier) bool {
 	return ok
 }
 
+// work is the context of the engine's work on one message: it ends after
+// MessageTimeout, so that no message holds a worker for ever. Replies use
+// the messenger's own context, so the user still hears of it.
+func (d *Desk) work(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d.cfg.MessageTimeout)
+}
+
 // engineFailed logs an engine error and gives the user a generic reply,
 // unless the messenger is shutting down.
 func (d *Desk) engineFailed(ctx context.Context, m Message, op string, err error, r Replier) {
 	if ctx.Err() != nil {
+		return
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		d.log.Warn(d.cfg.Platform+": engine timed out", "op", op, "conversation", m.Conversation, "user", m.User, "timeout", d.cfg.MessageTimeout, "err", err)
+		r.Reply(ctx, Plain(MsgTimeout))
 		return
 	}
 	var busy *ratelimit.BusyError

@@ -18,6 +18,7 @@ const (
 	MsgForbidden     = "抱歉，您没有使用权限。"
 	MsgRateLimited   = "请求过于频繁，请稍后再试。"
 	MsgInternalError = "抱歉，处理时出错，请稍后再试。"
+	MsgTimeout       = "抱歉，处理超时，请稍后再试，或把问题问得更具体些。"
 	MsgBusy          = "同时在回答的复杂问题太多，请稍后再问。"
 	MsgNotAdmin      = "抱歉，只有管理员可以上传报告文件。"
 	MsgNoProof       = "暂无可查看的依据，请先提问。"
@@ -68,6 +69,11 @@ func AnswerSpans(a rag.Answer, proofHint string) []Span {
 		text = MsgNoAnswer
 	}
 	spans := []Span{Plain(text)}
+	if note := strings.TrimSpace(a.Note); note != "" {
+		// Why the answer is what it is: e.g. the model did not answer in
+		// time and this was read from the reports.
+		spans = append(spans, Plain("\n\n"), Styled(StyleItal, "注："+note))
+	}
 	cites := dedupeCitations(a.Citations, false)
 	if len(cites) == 0 {
 		return spans

@@ -188,15 +188,26 @@ func unitClass(u string) string {
 	return u
 }
 
-// eachDoc calls f with each report of scope and its sentences and
-// figures, in order, holding none of them longer than the cache does. It
+// eachDoc calls f with each report of scope, in order, and its
+// sentences and figures, holding none longer than the cache does: when
+// the scope's reports would not fit the cache, those it does not hold
+// are built and dropped after f rather than evicting the others. It
 // stops when ctx ends.
 func (e *Engine) eachDoc(ctx context.Context, scope []ReportInfo, f func(ReportInfo, *reportDoc)) error {
+	fits := e.cacheFits(len(scope))
 	for _, r := range scope {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		d, err := e.doc(ctx, r)
+		d := e.cachedDoc(r.ID)
+		var err error
+		switch {
+		case d != nil:
+		case fits:
+			d, err = e.doc(ctx, r)
+		default:
+			d, err = e.buildDoc(ctx, r)
+		}
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package rag
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -62,7 +63,7 @@ func (e *Engine) AskStream(ctx context.Context, q Question, onChunk func(string)
 		if xerr != nil {
 			return a, xerr
 		}
-		a.Note = "language model unavailable; extractive answer given"
+		a.Note = fallbackNote(q.Text, err)
 		if onChunk != nil {
 			if err := onChunk(a.Answer); err != nil {
 				return a, err
@@ -80,6 +81,15 @@ func (e *Engine) AskStream(ctx context.Context, q Question, onChunk func(string)
 		}
 	}
 	return a, nil
+}
+
+// fallbackNote tells the reader that the model did not answer (in time)
+// and the answer was read from the reports instead.
+func fallbackNote(question string, err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return say(detectLang(question), "语言模型未能按时回答，以下答案直接摘自报告。", "the language model did not answer in time; extractive answer given")
+	}
+	return say(detectLang(question), "语言模型不可用，以下答案直接摘自报告。", "language model unavailable; extractive answer given")
 }
 
 // ErrEmptyQuestion is returned for a question with no text.

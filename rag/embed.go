@@ -2,8 +2,10 @@ package rag
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -11,6 +13,32 @@ import (
 // EmbedFunc turns a text into a vector. Real embedders (Ollama, any
 // OpenAI-compatible server) are adapted to it in cmd/fazhi.
 type EmbedFunc func(ctx context.Context, text string) ([]float32, error)
+
+// WithTimeout gives every call of f a deadline of its own, d from its
+// start, within the caller's context: an embedding server that accepts
+// the connection and never replies ends the call, and the caller, whose
+// context is still alive, goes on without the vector (keyword search).
+// d <= 0 leaves f as it is.
+func (f EmbedFunc) WithTimeout(d time.Duration) EmbedFunc {
+	if d <= 0 {
+		return f
+	}
+	return func(ctx context.Context, text string) ([]float32, error) {
+		cctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		v, err := f(cctx, text)
+		return v, ownDeadline(ctx, cctx, err, "embedder", d)
+	}
+}
+
+// ownDeadline says plainly that a call ran out of its own time d (not
+// the caller's), still wrapping context.DeadlineExceeded.
+func ownDeadline(parent, call context.Context, err error, what string, d time.Duration) error {
+	if err == nil || parent.Err() != nil || !errors.Is(call.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%s gave no reply within %s: %w", what, d, context.DeadlineExceeded)
+}
 
 // Embedder names an embedding function and its dimension. The store
 // records Name and Dim; opening it with another embedder is an error.

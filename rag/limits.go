@@ -3,7 +3,7 @@ package rag
 import (
 	"errors"
 	"fmt"
-		"unicode/utf8"
+	"unicode/utf8"
 )
 
 // Limits on the work one question may ask for. Every front end gets the

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"fazhi/ingest"
@@ -70,6 +71,11 @@ type LLMChain struct {
 	// MaxTokens caps the generated answer's length; 0 leaves it to the
 	// provider.
 	MaxTokens int
+	// Timeout bounds each model call, waiting for a slot of Limit
+	// included, separately from the caller's context: when it passes,
+	// the Engine answers from the reports with a note. 0 means no bound
+	// but the caller's.
+	Timeout time.Duration
 }
 
 var _ chains.Chain = (*LLMChain)(nil)
@@ -493,10 +499,32 @@ func truncateRunes(s string, n int) string {
 
 // model returns c.Model behind the concurrency limit, if any.
 func (c *LLMChain) model() llms.Model {
-	if c.Limit == nil || cap(c.Limit) == 0 {
-		return c.Model
+	m := c.Model
+	if c.Limit != nil && cap(c.Limit) > 0 {
+		m = limitedModel{Model: m, sem: c.Limit}
 	}
-	return limitedModel{Model: c.Model, sem: c.Limit}
+	if c.Timeout > 0 {
+		m = timeoutModel{Model: m, timeout: c.Timeout}
+	}
+	return m
+}
+
+// timeoutModel gives each model call (with its wait for a slot) a
+// deadline of its own, timeout from its start.
+type timeoutModel struct {
+	llms.Model
+	timeout time.Duration
+}
+
+func (m timeoutModel) GenerateContent(ctx context.Context, msgs []llms.MessageContent, opts ...llms.CallOption) (*llms.ContentResponse, error) {
+	cctx, cancel := context.WithTimeout(ctx, m.timeout)
+	defer cancel()
+	resp, err := m.Model.GenerateContent(cctx, msgs, opts...)
+	return resp, ownDeadline(ctx, cctx, err, "language model", m.timeout)
+}
+
+func (m timeoutModel) Call(ctx context.Context, prompt string, opts ...llms.CallOption) (string, error) {
+	return llms.GenerateFromSinglePrompt(ctx, m, prompt, opts...)
 }
 
 // limitedModel holds a slot of sem for the duration of each model call.

@@ -100,7 +100,13 @@ func (e *Engine) retrieve(ctx context.Context, q Query, k int) ([]Hit, error) {
 	g.Go(func() error {
 		v, err := e.emb.Embed(gctx, text)
 		if err != nil {
-			return fmt.Errorf("embed question: %w", err)
+			if gctx.Err() != nil {
+				return fmt.Errorf("embed question: %w", err)
+			}
+			// The embedding model failed or timed out: keyword search
+			// still finds the passages.
+			e.log.Warn("embedding the question failed; keyword search only", "err", err)
+			return nil
 		}
 		vec, err = e.store.Vector(gctx, v, sc, k)
 		return err

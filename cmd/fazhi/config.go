@@ -29,12 +29,17 @@ type config struct {
 	CacheMB    int
 	Workers    int
 	LLMLimit   int
+	LLMTimeout time.Duration // each LLM or embedder call, from its start
+	envErr     error         // a malformed environment variable, reported by open
 	httpClient *http.Client
 }
 
 // defaultMaxFileMB is --max-file-mb unless set; deploy/nginx/fazhi.conf
 // lets uploads this large (and the multipart envelope) through.
 const defaultMaxFileMB = 50
+
+// defaultLLMTimeout bounds each model call unless --llm-timeout says otherwise.
+const defaultLLMTimeout = 60 * time.Second
 
 // defaultData is the data directory when neither --data nor FAZHI_DATA
 // says otherwise.
@@ -57,6 +62,15 @@ func commonFlags(fs *flag.FlagSet, c *config, env func(string) string) {
 	fs.StringVar(&c.LLMURL, "llm-url", env("FAZHI_LLM_URL"), "base URL of the LLM server, e.g. an OpenAI-compatible vLLM, DeepSeek or DashScope endpoint (env FAZHI_LLM_URL)")
 	fs.IntVar(&c.MaxFileMB, "max-file-mb", defaultMaxFileMB, "largest report file accepted, in MB")
 	fs.IntVar(&c.LLMLimit, "llm-concurrency", 4, "LLM calls in flight at most")
+	c.LLMTimeout = defaultLLMTimeout
+	if v := env("FAZHI_LLM_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			c.envErr = fmt.Errorf("FAZHI_LLM_TIMEOUT: want a positive duration such as 60s, got %q", v)
+		}
+		c.LLMTimeout = d
+	}
+	fs.DurationVar(&c.LLMTimeout, "llm-timeout", c.LLMTimeout, "longest wait for one LLM or embedder call, after which the answer is read from the reports (env FAZHI_LLM_TIMEOUT)")
 	fs.IntVar(&c.CacheMB, "cache-mb", rag.DefaultCacheBytes>>20, "memory budget of the reports prepared for answering, in MB")
 	c.LLMKey = env("FAZHI_LLM_API_KEY")
 	c.EmbedKey = envOr(env, "FAZHI_EMBED_API_KEY", c.LLMKey)
@@ -107,7 +121,7 @@ func (c *config) embedder() (rag.Embedder, error) {
 	if err != nil {
 		return rag.Embedder{}, fmt.Errorf("--embedder %s: %w", c.Embedder, err)
 	}
-	return rag.Embedder{Name: name, Dim: len(v), Embed: fn}, nil
+	return rag.Embedder{Name: name, Dim: len(v), Embed: rag.EmbedFunc(fn).WithTimeout(c.LLMTimeout)}, nil
 }
 
 func (c *config) limits() ingest.Limits {
@@ -120,6 +134,12 @@ func (c *config) limits() ingest.Limits {
 
 // open opens the store and the engine the config names.
 func (c *config) open(ctx context.Context, log *slog.Logger, extra ...rag.Option) (*rag.Engine, rag.Store, error) {
+	if c.envErr != nil {
+		return nil, nil, c.envErr
+	}
+	if c.LLMTimeout <= 0 {
+		return nil, nil, fmt.Errorf("--llm-timeout: want a positive duration such as 60s, got %s", c.LLMTimeout)
+	}
 	emb, err := c.embedder()
 	if err != nil {
 		return nil, nil, err
@@ -143,7 +163,7 @@ func (c *config) open(ctx context.Context, log *slog.Logger, extra ...rag.Option
 			st.Close()
 			return nil, nil, fmt.Errorf("--llm: %w", err)
 		}
-		opts = append(opts, rag.WithLLM(&rag.LLMChain{Model: model, Limit: make(chan struct{}, max(1, c.LLMLimit))}))
+		opts = append(opts, rag.WithLLM(&rag.LLMChain{Model: model, Limit: make(chan struct{}, max(1, c.LLMLimit)), Timeout: c.LLMTimeout}))
 	}
 	eng, err := rag.NewEngine(ctx, st, emb, opts...)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"fazhi"
 	"fazhi/bot"
 	"fazhi/httpapi"
+	"fazhi/messenger"
 	"fazhi/rag"
 )
 
@@ -41,6 +42,15 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 		return err
 	}
 	apiCfg.AdminToken = *adminToken
+	// --max-file-mb bounds uploads through every front end, not only files
+	// read from disk.
+	apiCfg.MaxUploadBytes = c.limits().MaxFileBytes
+	// A message's deadline leaves room for one model call that runs out
+	// of time and for the answer from the reports after it.
+	msgTimeout := max(messenger.DefaultMessageTimeout, 2*c.LLMTimeout)
+	tg.MessageTimeout, tg.MaxFileBytes = msgTimeout, apiCfg.MaxUploadBytes
+	chats.wecom.MessageTimeout, chats.wecom.MaxFileBytes = msgTimeout, apiCfg.MaxUploadBytes
+	chats.ding.MessageTimeout, chats.ding.MaxFileBytes = msgTimeout, apiCfg.MaxUploadBytes
 	if tg.AllowedUsers, err = bot.ParseIDs(*allowed); err != nil {
 		return fmt.Errorf("--telegram-allowed-users: %w", err)
 	}
