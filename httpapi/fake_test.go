@@ -102,7 +102,12 @@ func (f *fakeEngine) Facts(ctx context.Context, filter rag.FactFilter) ([]ingest
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.filters = append(f.filters, filter)
-	return f.facts, nil
+	// The page asked for, as the stores cut it.
+	out := f.facts[min(filter.Offset, len(f.facts)):]
+	if filter.Limit > 0 && len(out) > filter.Limit {
+		out = out[:filter.Limit]
+	}
+	return out, nil
 }
 
 func (f *fakeEngine) Stats(ctx context.Context) (rag.Stats, error) {

@@ -464,10 +464,11 @@ func (s *Store) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 	return out, nil
 }
 
-// Facts returns the facts matching f, by town, year, source and position.
-// Town matches the beginning of a report's town, ignoring case, as the
-// embedded store's LIKE does ("渔门" finds 渔门镇); Query is a substring
-// of the subject or the quote.
+// Facts returns the facts matching f, by town, year, source and position,
+// the page f.Limit and f.Offset ask for. Town is a literal prefix of a
+// report's town ("渔门" finds 渔门镇, "%" finds only towns starting with
+// it), as in the embedded store; Query is a substring of the subject or
+// the quote.
 func (s *Store) Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, error) {
 	var q query
 	q.WriteString(`SELECT r.source, r.town, r.year, f.section, f.subject, f.metric, f.value, f.unit, f.approx, f.quote
@@ -476,7 +477,7 @@ func (s *Store) Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, err
 		q.WriteString(` AND r.source = ` + q.arg(f.Source))
 	}
 	if f.Town != "" {
-		q.WriteString(` AND starts_with(lower(r.town), lower(` + q.arg(f.Town) + `))`)
+		q.WriteString(` AND starts_with(r.town, ` + q.arg(f.Town) + `)`)
 	}
 	if f.Year != 0 {
 		q.WriteString(` AND r.year = ` + q.arg(f.Year))
@@ -489,6 +490,12 @@ func (s *Store) Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, err
 		q.WriteString(` AND (strpos(f.subject, ` + p + `) > 0 OR strpos(f.quote, ` + p + `) > 0)`)
 	}
 	q.WriteString(` ORDER BY r.town COLLATE "C", r.year, r.source COLLATE "C", f.id`)
+	if f.Limit > 0 {
+		q.WriteString(` LIMIT ` + q.arg(f.Limit))
+	}
+	if f.Offset > 0 {
+		q.WriteString(` OFFSET ` + q.arg(f.Offset))
+	}
 	rows, err := s.pool.Query(ctx, q.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list facts: %w", err)

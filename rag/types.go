@@ -43,13 +43,19 @@ type ReportInfo struct {
 	Facts  int `json:"facts"`
 }
 
-// FactFilter selects facts; zero fields match everything.
+// FactFilter selects facts; zero fields match everything. Every field
+// is matched literally and alike in every store: Town is a prefix of the
+// report's town ("渔门" finds 渔门镇; "%" and "_" are plain characters),
+// Query a substring, the others equal.
 type FactFilter struct {
 	Source string // exact report source (its name or relative path)
 	Town   string
 	Year   int
 	Metric string
 	Query  string // substring of subject or quote
+	// Limit caps how many facts are returned (0: all); Offset skips that
+	// many first, in the listing's order (town, year, source, position).
+	Limit, Offset int
 }
 
 // Stats summarises the store, as GET /v1/stats returns it.

@@ -355,7 +355,8 @@ func (s *SQLite) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 	return out, rows.Err()
 }
 
-// Facts returns the facts matching f, by town, year, source and position.
+// Facts returns the facts matching f, by town, year, source and position,
+// the page f.Limit and f.Offset ask for.
 func (s *SQLite) Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, error) {
 	q := `SELECT r.source, r.town, r.year, f.section, f.subject, f.metric, f.value, f.unit, f.approx, f.quote
 		FROM facts f JOIN reports r ON r.id = f.report_id WHERE 1=1`
@@ -365,8 +366,10 @@ func (s *SQLite) Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, er
 		args = append(args, f.Source)
 	}
 	if f.Town != "" {
-		q += ` AND (r.town = ? OR r.town LIKE ?)`
-		args = append(args, f.Town, f.Town+"%")
+		// A literal prefix, as PostgreSQL's starts_with: LIKE would read
+		// "%" and "_" in the filter as wildcards.
+		q += ` AND substr(r.town, 1, length(?)) = ?`
+		args = append(args, f.Town, f.Town)
 	}
 	if f.Year != 0 {
 		q += ` AND r.year = ?`
@@ -381,6 +384,14 @@ func (s *SQLite) Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, er
 		args = append(args, f.Query, f.Query)
 	}
 	q += ` ORDER BY r.town, r.year, r.source, f.id`
+	if f.Limit > 0 || f.Offset > 0 {
+		limit := int64(f.Limit)
+		if limit <= 0 {
+			limit = -1 // SQLite: no limit
+		}
+		q += ` LIMIT ? OFFSET ?`
+		args = append(args, limit, max(f.Offset, 0))
+	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list facts: %w", err)

@@ -75,6 +75,12 @@ func runFacts(ctx context.Context, args []string, env func(string) string, stdou
 		return err
 	}
 	defer st.Close()
+	if *asCSV {
+		// Every fact, a page at a time, so that any number streams.
+		return factsheet.WriteCSVPages(stdout, func(yield func([]ingest.Fact) error) error {
+			return rag.EachFactsPage(ctx, eng.Facts, f, rag.MaxFactsLimit, yield)
+		})
+	}
 	facts, err := eng.Facts(ctx, f)
 	if err != nil {
 		return err
@@ -85,8 +91,6 @@ func runFacts(ctx context.Context, args []string, env func(string) string, stdou
 			facts = []ingest.Fact{}
 		}
 		return writeJSON(stdout, facts)
-	case *asCSV:
-		return factsheet.WriteCSV(stdout, facts)
 	case *asXLSX:
 		return factsheet.WriteXLSX(stdout, facts)
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
@@ -70,11 +71,28 @@ func tableRows(t rag.Table) [][]cell {
 
 // WriteCSV writes facts as CSV: a byte-order mark, Header, a row per fact.
 func WriteCSV(w io.Writer, facts []ingest.Fact) error {
-	rows := make([][]cell, len(facts))
-	for i, f := range facts {
-		rows[i] = factRow(f)
+	return WriteCSVPages(w, func(yield func([]ingest.Fact) error) error { return yield(facts) })
+}
+
+// WriteCSVPages writes facts as WriteCSV does, a page at a time as pages
+// hands them to yield, so that any number of facts streams.
+func WriteCSVPages(w io.Writer, pages func(yield func([]ingest.Fact) error) error) error {
+	cw, err := startCSV(w, Header)
+	if err != nil {
+		return err
 	}
-	return writeCSV(w, Header, rows)
+	err = pages(func(page []ingest.Fact) error {
+		rows := make([][]cell, len(page))
+		for i, f := range page {
+			rows[i] = factRow(f)
+		}
+		return writeCSVRows(cw, len(Header), rows)
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // WriteXLSX writes facts as an .xlsx workbook with the rows of WriteCSV.
@@ -99,17 +117,32 @@ func WriteTableXLSX(w io.Writer, t rag.Table) error {
 }
 
 func writeCSV(w io.Writer, header []string, rows [][]cell) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+	cw, err := startCSV(w, header)
+	if err != nil {
 		return err
+	}
+	return writeCSVRows(cw, len(header), rows)
+}
+
+// startCSV writes the byte-order mark and the header row.
+func startCSV(w io.Writer, header []string) (*csv.Writer, error) {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return nil, err
 	}
 	cw := csv.NewWriter(w)
 	if err := cw.Write(header); err != nil {
-		return err
+		return nil, err
 	}
-	rec := make([]string, len(header))
+	return cw, nil
+}
+
+// writeCSVRows writes rows and flushes them. Text that a spreadsheet
+// would run as a formula is made safe (see safeText).
+func writeCSVRows(cw *csv.Writer, width int, rows [][]cell) error {
+	rec := make([]string, width)
 	for _, row := range rows {
 		for i, c := range row {
-			rec[i] = c.text
+			rec[i] = safeText(c.text)
 			if c.isN {
 				rec[i] = strconv.FormatFloat(c.num, 'f', -1, 64)
 			}
@@ -120,6 +153,18 @@ func writeCSV(w io.Writer, header []string, rows [][]cell) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// safeText prefixes with ' a CSV cell that a spreadsheet would run as a
+// formula: one starting with = + - @ (or a tab or carriage return, which
+// some programs skip before looking). Report text can hold any of these
+// ("-2.3%为降幅", "=HYPERLINK(…)"). Numbers are written as numbers; in a
+// workbook text is typed as text and never run.
+func safeText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // writeXLSX streams one sheet: a bold frozen header, the rows, an
