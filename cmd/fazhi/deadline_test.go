@@ -78,3 +78,19 @@ func TestModelNeverReplies(t *testing.T) {
 		t.Logf("the bot answered in %v with --llm-timeout %v", time.Since(start), timeout)
 	})
 }
+
+// --max-file-mb bounds HTTP uploads as it bounds files read from disk
+// (the API kept its own 50 MB before).
+func TestServeUploadLimit(t *testing.T) {
+	skipShort(t)
+	bin := buildBinary(t)
+	s := startServe(t, bin, []string{"FAZHI_ADMIN_TOKEN=tok"}, "--data", t.TempDir(), "--max-file-mb", "1")
+	big := bytes.Repeat([]byte("全年共排查、调解各类矛盾纠纷77件。\n"), (3<<20)/2/40)
+	if status, body := s.upload(t, "Bearer tok", "big.txt", big); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("uploading %d bytes with --max-file-mb 1: %d %s, want 413", len(big), status, body)
+	}
+	small := townReport(t, "青山", 401)
+	if status, body := s.upload(t, "Bearer tok", "small.txt", small); status != http.StatusCreated {
+		t.Errorf("uploading %d bytes: %d %s, want 201", len(small), status, body)
+	}
+}
