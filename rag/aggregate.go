@@ -116,19 +116,20 @@ func (e *Engine) pickFigures(ctx context.Context, q Query, scope []ReportInfo, m
 	// count are kept, so that a total over every report needs the memory
 	// of one report and of those figures, however many reports there are.
 	model := &fitted().Figure
+	qf := figureAsks(q)
+	mayCount := func(c factCandidate) bool {
+		if metric != "" {
+			return c.fact.Metric == metric
+		}
+		return c.score >= model.Threshold
+	}
 	var cands []factCandidate
 	err = e.eachDoc(ctx, scope, func(r ReportInfo, d *reportDoc) {
 		m := matcherFor(q.Groups, d.sentences)
 		if m.empty() && metric == "" {
 			return
 		}
-		for i := range d.facts {
-			x := figureFeatureValues(q, m, &d.facts[i])
-			c := factCandidate{fact: d.facts[i].Fact, rep: r, x: x, score: model.prob(x)}
-			if (metric == "" && c.score >= model.Threshold) || (metric != "" && c.fact.Metric == metric) {
-				cands = append(cands, c)
-			}
-		}
+		cands = scoreDocFacts(cands, q, qf, m, model, r, d, mayCount)
 	})
 	if err != nil {
 		return nil, nil, err

@@ -30,17 +30,26 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 		if err != nil {
 			return nil, err
 		}
-		qf := figureAsks(q)
-		for i := range d.facts {
-			if q := d.facts[i].Quote; isFurniture(q) && (stripFurniture(q) == "" || isFurniture(stripFurniture(q))) {
-				continue
-			}
-			x := figureFeatureValues(q, qf, m, &d.facts[i])
-			out = append(out, factCandidate{fact: d.facts[i].Fact, rep: r, x: x, score: model.prob(x)})
-		}
+		out = scoreDocFacts(out, q, figureAsks(q), m, model, r, d, nil)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out, nil
+}
+
+// scoreDocFacts appends to out the figures of report r (its doc d) scored
+// by the figure model fm, those keep accepts (nil: all).
+func scoreDocFacts(out []factCandidate, q Query, qf figureQuestion, m *matcher, fm *model, r ReportInfo, d *reportDoc, keep func(factCandidate) bool) []factCandidate {
+	for i := range d.facts {
+		if q := d.facts[i].Quote; isFurniture(q) && (stripFurniture(q) == "" || isFurniture(stripFurniture(q))) {
+			continue
+		}
+		x := figureFeatureValues(q, qf, m, &d.facts[i])
+		c := factCandidate{fact: d.facts[i].Fact, rep: r, x: x, score: fm.prob(x)}
+		if keep == nil || keep(c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // figureFeatures name what is known of a stated figure against a question:
