@@ -159,6 +159,8 @@ var (
 	webLabelRe = regexp.MustCompile(`(来源|信息来源|发布时间|发布日期|发文日期|更新时间|浏览次数|浏览量|点击数|点击量|点击率|访问量|阅读次数|阅读量|作者|字号|字体|责任编辑|编辑|审核)[:：]`)
 	// Lines that are nothing but web metadata by their first word.
 	webStartRe = regexp.MustCompile(`^(【?(信息)?索引号|浏览次数|点击数|点击量|阅读次数|访问量|当前位置|您当前的位置|您的位置|你的位置|上一篇|下一篇|分享到)`)
+	// urlEndRe matches a line that ends in a web address.
+	urlEndRe = regexp.MustCompile(`https?://[!-~]+$`)
 	// Separators between the words of a navigation line.
 	navSepRe = regexp.MustCompile(`[【】\[\]|｜/、:：\s]+`)
 )
@@ -284,8 +286,8 @@ func isLatinAlnum(r rune) bool  { return isLatinLetter(r) || isDigit(r) }
 // wrap, when positive, is the width at which the document's lines were
 // hard-wrapped.
 func shouldJoin(a string, lastW float64, b string, wrap float64) bool {
-	if endsSentence(a) || strings.ContainsRune(a, '\t') || strings.ContainsRune(b, '\t') {
-		return false
+	if endsSentence(a) || strings.ContainsRune(a, '\t') || strings.ContainsRune(b, '\t') || urlEndRe.MatchString(a) {
+		return false // a web address ends its line ("来源: http://…")
 	}
 	if headingRe.MatchString(b) || itemRe.MatchString(b) || dateLineRe.MatchString(b) {
 		return false

@@ -13,18 +13,37 @@ import (
 // Meta is what DetectMeta finds in a report's text. Unknown fields stay
 // empty (or zero) rather than guessed.
 type Meta struct {
-	Title     string
-	Town      string
-	County    string
-	Year      int
-	Date      string // YYYY-MM-DD
-	DocNumber string
+	Title        string
+	Place        string // the reporting unit as the report names itself: town, subdistrict, township, or county
+	Level        string // LevelTownship or LevelCounty; "" when no unit is found
+	Town         string // = Place for a township-level report, "" for a county-level one
+	County       string // the county or district (the unit itself for a county-level report)
+	City         string // the prefecture (the municipality for its districts), from the gazetteer
+	Province     string
+	DivisionCode string // the unit's division code when the gazetteer entry is settled
+	Year         int
+	Date         string // YYYY-MM-DD
+	DocNumber    string
 }
 
-// DetectMeta finds the reporting unit (镇, 乡, 街道), its county or district
-// when stated, the year the report covers, the title, the issue date and
-// the document number in cleaned report text. It is rule-based: no model.
-func DetectMeta(text string) Meta {
+// DetectMeta finds the reporting unit (镇, 乡, 街道, or a county or
+// district for a county-level report), where it lies, the year the report
+// covers, the title, the issue date and the document number in cleaned
+// report text. It is rule-based: no model.
+func DetectMeta(text string) Meta { return DetectMetaFile(text, "") }
+
+// DetectMetaFile is DetectMeta for a report read from a file of this
+// name: when the text names its unit only as 我街道 or 县人民政府, a name
+// the file name spells in pinyin ("huangshi") is preferred.
+//
+// The unit comes from the gazetteer of divisions first: every division
+// name the text states is weighed by where it stands (title block, page
+// metadata, first sentence, signature, organs such as 人民政府 after it,
+// how often); a name several units share is settled by the counties,
+// cities and provinces the text names. Units the gazetteer lacks are found
+// by the text rules, which keep only names stated where a unit names
+// itself.
+func DetectMetaFile(text, fileName string) Meta {
 	lines := nonEmptyLines(text)
 	var m Meta
 	m.DocNumber = detectDocNumber(lines)
@@ -35,8 +54,16 @@ func DetectMeta(text string) Meta {
 			m.Title = lines[titleIdx-1] + m.Title
 		}
 	}
-	m.Town = detectTown(text, m.Title)
-	m.County = detectCounty(text, m.Town)
+	p := detectPlace(strings.Join(lines, "\n"), titleIdx, fileName)
+	m.Place, m.Level, m.County, m.City, m.Province, m.DivisionCode = p.name, p.level, p.county, p.city, p.province, p.code
+	if p.level == LevelTownship {
+		m.Town = p.name
+		if m.County == "" {
+			m.County = detectCounty(text, m.Town)
+		}
+	} else if p.level == LevelCounty && m.County == "" {
+		m.County = p.name
+	}
 	m.Date = detectDate(lines)
 	m.Year = detectYear(text, m.Title, m.Date)
 	return m
@@ -115,43 +142,6 @@ var commonUnitWords = map[string]bool{
 	"强镇": true, "名镇": true, "治镇": true, "兴镇": true, "建镇": true, "撤镇": true, "城乡": true,
 	"家乡": true, "下乡": true, "老乡": true, "返乡": true, "回乡": true, "故乡": true, "同乡": true,
 	"异乡": true, "街道": true, "美丽乡": true, "进乡": true,
-}
-
-// detectTown picks the unit the report is written for. Candidates are the
-// Han-character names ending in 镇/乡/街道 found in the text; each is grown
-// leftwards while the longer form is (nearly) as frequent, so "渔门镇" wins
-// over "门镇" and over "现将渔门镇". A name in the title counts most.
-func detectTown(text, title string) string {
-	type cand struct {
-		name  string
-		score float64
-	}
-	best := cand{}
-	seen := map[string]bool{}
-	for _, suf := range unitSuffixes {
-		for _, name := range unitNames(text, suf) {
-			if seen[name] {
-				continue
-			}
-			seen[name] = true
-			c := strings.Count(text, name)
-			score := float64(c)
-			if strings.Contains(title, name) {
-				score += 10
-			}
-			score += 3 * float64(strings.Count(text, name+"人民政府")+strings.Count(text, name+"党委"))
-			if suf == "乡" && !strings.Contains(title, name) && strings.Count(text, name+"人民政府") == 0 {
-				continue // 乡 alone is too common a character to trust
-			}
-			if score > best.score || (score == best.score && len(name) > len(best.name)) {
-				best = cand{name, score}
-			}
-		}
-	}
-	if best.score < 2 {
-		return ""
-	}
-	return best.name
 }
 
 // unitNames lists the distinct candidate names in text that end in
@@ -448,7 +438,7 @@ func cnSmall(s string) int {
 }
 
 var (
-	yearRe      = regexp.MustCompile(`((?:19|20)\d{2})\s*年(度)?`)
+	yearRe      = regexp.MustCompile(`((?:19|20)\d{2})\s*(?:年(度)?|以来)`)
 	yearRangeRe = regexp.MustCompile(`(?:19|20)\d{2}\s*[-—–~至到]\s*(?:19|20)?\d{2,4}`)
 	bookRe      = regexp.MustCompile(`《[^》]*》|〔[^〕]*〕`)
 )

@@ -25,18 +25,25 @@ func TestDetectMetaSeeds(t *testing.T) {
 		want ingest.Meta
 	}{
 		{"000_cd4b96a87fea5f69.txt", ingest.Meta{
-			Title: "渔门镇2020年度法治政府建设工作报告", Town: "渔门镇", County: "盐边县", Year: 2020, Date: "2021-02-01",
+			Title: "渔门镇2020年度法治政府建设工作报告", Place: "渔门镇", Level: ingest.LevelTownship, Town: "渔门镇", County: "盐边县",
+			City: "攀枝花市", Province: "四川省", DivisionCode: "510422102", Year: 2020, Date: "2021-02-01",
 		}},
-		{"001_7e465fa291371142.txt", ingest.Meta{Town: "大钟庄镇", Year: 2021}},
+		{"001_7e465fa291371142.txt", ingest.Meta{
+			Place: "大钟庄镇", Level: ingest.LevelTownship, Town: "大钟庄镇", County: "宝坻区", City: "天津市", Province: "天津市",
+			DivisionCode: "120115107", Year: 2021,
+		}},
 		{"002_36a972dc84b9d279.txt", ingest.Meta{
-			Title: "泉掌镇人民政府2021年度法治建设工作报告", Town: "泉掌镇", Year: 2021,
+			Title: "泉掌镇人民政府2021年度法治建设工作报告", Place: "泉掌镇", Level: ingest.LevelTownship, Town: "泉掌镇",
+			County: "新绛县", City: "运城市", Province: "山西省", DivisionCode: "140825107", Year: 2021,
 		}},
 		{"003_77ad51e2d2cfaeb9.txt", ingest.Meta{
-			Title: "城关镇人民政府2020年法治政府建设工作情况报告", Town: "城关镇", County: "濮阳县", Year: 2020,
+			Title: "城关镇人民政府2020年法治政府建设工作情况报告", Place: "城关镇", Level: ingest.LevelTownship, Town: "城关镇", County: "濮阳县",
+			City: "濮阳市", Province: "河南省", DivisionCode: "410928100", Year: 2020,
 			Date: "2021-02-05", DocNumber: "濮镇字〔2021〕8号",
 		}},
 		{"004_40507ad071df1468.txt", ingest.Meta{
-			Title: "重庆市大足区拾万镇人民政府关于拾万镇2021年法治政府建设情况的报告", Town: "拾万镇", County: "大足区", Year: 2021,
+			Title: "重庆市大足区拾万镇人民政府关于拾万镇2021年法治政府建设情况的报告", Place: "拾万镇", Level: ingest.LevelTownship, Town: "拾万镇",
+			County: "大足区", City: "重庆市", Province: "重庆市", DivisionCode: "500111108", Year: 2021,
 			Date: "2021-11-23", DocNumber: "拾万府文〔2021〕165号",
 		}},
 	}
@@ -70,7 +77,7 @@ func TestDetectMetaSynthetic(t *testing.T) {
 				"桂花街道办事处",
 				"2023年1月10日",
 			),
-			want: ingest.Meta{Title: "桂花街道办事处2022年法治政府建设工作报告", Town: "桂花街道", Year: 2022, Date: "2023-01-10"},
+			want: ingest.Meta{Title: "桂花街道办事处2022年法治政府建设工作报告", Place: "桂花街道", Level: ingest.LevelTownship, Town: "桂花街道", Year: 2022, Date: "2023-01-10"},
 		},
 		{
 			name: "乡 report",
@@ -82,7 +89,7 @@ func TestDetectMetaSynthetic(t *testing.T) {
 				"清水乡人民政府",
 				"2022年1月20日",
 			),
-			want: ingest.Meta{Title: "清水乡2021年法治政府建设工作报告", Town: "清水乡", Year: 2021, Date: "2022-01-20"},
+			want: ingest.Meta{Title: "清水乡2021年法治政府建设工作报告", Place: "清水乡", Level: ingest.LevelTownship, Town: "清水乡", Year: 2021, Date: "2022-01-20"},
 		},
 		{
 			name: "year from the body when the title has none",
@@ -97,7 +104,7 @@ func TestDetectMetaSynthetic(t *testing.T) {
 				"石桥镇人民政府",
 				"2024年3月5日",
 			),
-			want: ingest.Meta{Title: "关于法治政府建设工作情况的报告", Town: "石桥镇", Year: 2023, Date: "2024-03-05"},
+			want: ingest.Meta{Title: "关于法治政府建设工作情况的报告", Place: "石桥镇", Level: ingest.LevelTownship, Town: "石桥镇", Year: 2023, Date: "2024-03-05"},
 		},
 		{
 			name: "Chinese-numeral date",
@@ -107,7 +114,7 @@ func TestDetectMetaSynthetic(t *testing.T) {
 				"白沙镇人民政府",
 				"二〇二一年二月五日",
 			),
-			want: ingest.Meta{Title: "白沙镇2020年法治政府建设工作报告", Town: "白沙镇", Year: 2020, Date: "2021-02-05"},
+			want: ingest.Meta{Title: "白沙镇2020年法治政府建设工作报告", Place: "白沙镇", Level: ingest.LevelTownship, Town: "白沙镇", Year: 2020, Date: "2021-02-05"},
 		},
 		{
 			name: "Chinese-numeral date with ○ and 十",
@@ -117,7 +124,7 @@ func TestDetectMetaSynthetic(t *testing.T) {
 				"白沙镇人民政府",
 				"二○二○年十二月二十八日",
 			),
-			want: ingest.Meta{Title: "白沙镇2020年法治政府建设工作报告", Town: "白沙镇", Year: 2020, Date: "2020-12-28"},
+			want: ingest.Meta{Title: "白沙镇2020年法治政府建设工作报告", Place: "白沙镇", Level: ingest.LevelTownship, Town: "白沙镇", Year: 2020, Date: "2020-12-28"},
 		},
 		{
 			name: "no town named: empty, not guessed",
@@ -139,7 +146,7 @@ func TestDetectMetaSynthetic(t *testing.T) {
 				"青山镇人民政府",
 				"2022年2月8日",
 			),
-			want: ingest.Meta{Title: "青山镇2021年法治政府建设工作报告", Town: "青山镇", Year: 2021, Date: "2022-02-08"},
+			want: ingest.Meta{Title: "青山镇2021年法治政府建设工作报告", Place: "青山镇", Level: ingest.LevelTownship, Town: "青山镇", Year: 2021, Date: "2022-02-08"},
 		},
 		{
 			name: "county stated before the town and as a county body",
@@ -150,7 +157,8 @@ func TestDetectMetaSynthetic(t *testing.T) {
 				"渔门镇人民政府",
 				"2021年2月1日",
 			),
-			want: ingest.Meta{Title: "", Town: "渔门镇", County: "盐边县", Year: 2020, Date: "2021-02-01"},
+			want: ingest.Meta{Title: "", Place: "渔门镇", Level: ingest.LevelTownship, Town: "渔门镇", County: "盐边县", City: "攀枝花市", Province: "四川省",
+				DivisionCode: "510422102", Year: 2020, Date: "2021-02-01"},
 		},
 		{
 			name: "document number on its own line",
@@ -162,7 +170,7 @@ func TestDetectMetaSynthetic(t *testing.T) {
 				"河口镇人民政府",
 				"2022年1月5日",
 			),
-			want: ingest.Meta{Title: "河口镇2021年法治政府建设工作报告", Town: "河口镇", Year: 2021, Date: "2022-01-05", DocNumber: "河镇发〔2022〕12号"},
+			want: ingest.Meta{Title: "河口镇2021年法治政府建设工作报告", Place: "河口镇", Level: ingest.LevelTownship, Town: "河口镇", Year: 2021, Date: "2022-01-05", DocNumber: "河镇发〔2022〕12号"},
 		},
 		{
 			name: "empty text",

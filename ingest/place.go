@@ -1,0 +1,527 @@
+package ingest
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mozillazg/go-pinyin"
+
+	"fazhi/divisions"
+)
+
+// Report levels.
+const (
+	LevelTownship = "township" // a town, township or subdistrict reports
+	LevelCounty   = "county"   // a county, district or county-level city reports
+)
+
+// place is what detectPlace settles: the reporting unit as the report
+// names itself, its level, and where it lies when that is known.
+type place struct {
+	name     string // 东溪镇, 北城街街道, 海淀区
+	level    string
+	code     string // division code; "" when not linked to one unit
+	county   string
+	city     string
+	province string
+}
+
+// zoneWeights: where a name stands says how much it speaks for the unit
+// that writes the report.
+const (
+	wHead   = 12.0 // title block: the lines up to and including the title
+	wInfo   = 6.0  // a page's metadata block: 发布机构, 来源, 信息来源
+	wLead   = 5.0  // the first sentence of the body
+	wTail   = 5.0  // signature and date at the end
+	wBody   = 1.0  // anywhere else, per occurrence
+	wOrgan  = 2.0  // followed by 人民政府, 党委, 办事处 …: a unit's organ
+	wBook   = 0.3  // inside 《…》: a document's title
+	bodyCap = 8.0  // body occurrences add at most this much
+)
+
+// organs follow a unit's name when the unit itself acts or signs.
+var organs = []string{"人民政府", "党委", "党工委", "政府", "办事处", "工作委员会", "县委", "区委", "委员会", "人大"}
+
+// layout marks the zones of a cleaned text.
+type layout struct {
+	text       string
+	lineStart  []int  // byte offset of each line of text
+	lineZone   []zone // zone of each line
+	leadStart  int    // byte range of the first body sentence
+	leadEnd    int
+	books      [][2]int // byte ranges inside 《…》
+	fileLetter string   // the file name's letters, lower case: "huangshi"
+}
+
+type zone uint8
+
+const (
+	zBody zone = iota
+	zHead
+	zInfo
+	zTail
+)
+
+// newLayout finds the zones of text, whose non-empty lines are lines and
+// whose title is line titleIdx (-1: none).
+func newLayout(text string, titleIdx int, fileName string) *layout {
+	l := &layout{text: text}
+	var lines []string
+	for off := 0; off <= len(text); {
+		end := strings.IndexByte(text[off:], '\n')
+		if end < 0 {
+			end = len(text) - off
+		}
+		line := strings.TrimSpace(text[off : off+end])
+		if line != "" {
+			l.lineStart = append(l.lineStart, off)
+			lines = append(lines, line)
+		}
+		off += end + 1
+	}
+	l.lineZone = make([]zone, len(lines))
+	head := titleIdx
+	if head < 0 {
+		head = 0 // the first line may still be a title that names no report
+		for head < len(lines) && head < 3 && utf8.RuneCountInString(lines[head]) <= 40 && !strings.ContainsAny(lines[head], "。,，") {
+			head++
+		}
+		head--
+	} else if titleIdx+1 < len(lines) && utf8.RuneCountInString(lines[titleIdx+1]) <= 12 && !strings.ContainsAny(lines[titleIdx+1], "。,，:：") {
+		head++ // a title broken across two lines
+	}
+	for i := 0; i <= head && i < len(lines); i++ {
+		l.lineZone[i] = zHead
+	}
+	bodyStart := -1
+	for i, line := range lines {
+		if i < 25 && (strings.Contains(line, "发布机构") || strings.Contains(line, "来源") || strings.Contains(line, "作者")) && utf8.RuneCountInString(line) <= 80 {
+			l.lineZone[i] = zInfo
+			continue
+		}
+		if bodyStart < 0 && i > head && utf8.RuneCountInString(line) >= 30 && strings.ContainsAny(line, "，,。") {
+			bodyStart = i
+		}
+	}
+	for i := len(lines) - 1; i >= 0 && i >= len(lines)-4; i-- {
+		if l.lineZone[i] == zBody && i != bodyStart && utf8.RuneCountInString(lines[i]) <= 30 && i > head+2 {
+			l.lineZone[i] = zTail
+		}
+	}
+	if bodyStart >= 0 {
+		l.leadStart = l.lineStart[bodyStart]
+		s := text[l.leadStart:]
+		end := strings.IndexAny(s, "。\n")
+		if end < 0 {
+			end = len(s)
+		}
+		if max := 450; end > max { // about 150 characters
+			end = max
+			for end > 0 && !utf8.RuneStart(s[end]) {
+				end--
+			}
+		}
+		l.leadEnd = l.leadStart + end
+	}
+	for _, m := range bookRe.FindAllStringIndex(text, -1) {
+		l.books = append(l.books, [2]int{m[0], m[1]})
+	}
+	base := strings.ToLower(strings.TrimSuffix(filepath.Base(fileName), filepath.Ext(fileName)))
+	var b strings.Builder
+	for _, r := range base {
+		if r >= 'a' && r <= 'z' {
+			b.WriteRune(r)
+		}
+	}
+	l.fileLetter = b.String()
+	return l
+}
+
+// zoneAt returns the zone of byte offset i.
+func (l *layout) zoneAt(i int) zone {
+	k := sort.SearchInts(l.lineStart, i+1) - 1
+	if k < 0 {
+		return zBody
+	}
+	return l.lineZone[k]
+}
+
+func (l *layout) inBook(i int) bool {
+	for _, b := range l.books {
+		if b[0] <= i && i < b[1] {
+			return true
+		}
+		if b[0] > i {
+			break
+		}
+	}
+	return false
+}
+
+// weigh scores one occurrence of a name at text[start:end]; strong says
+// whether it stands where a unit names itself (not a mere mention).
+func (l *layout) weigh(start, end int) (w float64, strong bool, body bool) {
+	if l.inBook(start) {
+		return wBook, false, false
+	}
+	switch l.zoneAt(start) {
+	case zHead:
+		w, strong = wHead, true
+	case zInfo:
+		w, strong = wInfo, true
+	case zTail:
+		w, strong = wTail, true
+	default:
+		if start >= l.leadStart && end <= l.leadEnd && l.leadEnd > 0 {
+			w, strong = wLead, true
+		} else {
+			w, body = wBody, true
+		}
+	}
+	if hasAnyPrefix(l.text[end:], organs...) {
+		w += wOrgan
+		strong = true
+	}
+	return w, strong, body
+}
+
+// candidate is one name that may be the reporting unit.
+type candidate struct {
+	name   string
+	level  divisions.Level
+	units  []int32 // gazetteer units it may be; nil for a name only the text rules found
+	score  float64
+	body   float64 // the part of score from body occurrences (capped)
+	strong bool
+	weak   bool // found only through a weak form (黄石街 for 黄石街道)
+	first  int  // first occurrence
+}
+
+func (c *candidate) total() float64 { return c.score + min(c.body, bodyCap) }
+
+// detectPlace finds the reporting unit: gazetteer names first, weighed by
+// where they stand; names shared by several units settled by the areas the
+// text names; the text rules for units the gazetteer lacks.
+func detectPlace(text string, titleIdx int, fileName string) place {
+	g := divisions.Default()
+	l := newLayout(text, titleIdx, fileName)
+	found := g.Find(text)
+	found = dropInner(found)
+
+	towns := map[string]*candidate{}    // by the name as written
+	counties := map[string]*candidate{} // county-level names
+	areas := map[int32]float64{}        // evidence for counties, cities, provinces
+	add := func(m map[string]*candidate, name string, lv divisions.Level, units []int32, start, end int, weak bool) {
+		c := m[name]
+		if c == nil {
+			c = &candidate{name: name, level: lv, units: units, weak: weak, first: start}
+			m[name] = c
+		}
+		w, strong, body := l.weigh(start, end)
+		if body {
+			c.body += w
+		} else {
+			c.score += w
+		}
+		c.strong = c.strong || strong
+	}
+	var townSpans [][2]int
+	for _, f := range found {
+		if g.Unit(f.Name.Units[0]).Level == divisions.Township && f.Name.Form != divisions.ShortForm {
+			townSpans = append(townSpans, [2]int{f.Start, f.End})
+		}
+	}
+	insideTown := func(f Found) bool {
+		for _, sp := range townSpans {
+			if sp[0] <= f.Start && f.End <= sp[1] && sp[1]-sp[0] > f.End-f.Start {
+				return true // 河口 in 河口镇 names no county
+			}
+		}
+		return false
+	}
+	for _, f := range found {
+		n := f.Name
+		lv := g.Unit(n.Units[0]).Level
+		if lv != divisions.Township && insideTown(f) {
+			continue
+		}
+		if lv == divisions.Township {
+			if n.Form != divisions.ShortForm {
+				add(towns, n.Text, lv, n.Units, f.Start, f.End, n.Form == divisions.Weak)
+			}
+			continue
+		}
+		if lv == divisions.County && n.Form != divisions.ShortForm && utf8.RuneCountInString(n.Text) == 2 && !oneCharCountyBounded(text, f.Start) {
+			continue // 和县 in 市委和县委, 任县 in 担任县长
+		}
+		if lv == divisions.County && n.Form != divisions.ShortForm {
+			add(counties, n.Text, lv, n.Units, f.Start, f.End, false)
+		}
+		w := 1.0
+		if n.Form == divisions.ShortForm {
+			w = 0.5
+		}
+		if !l.inBook(f.Start) && l.zoneAt(f.Start) == zHead {
+			w *= 2
+		}
+		for _, id := range n.Units {
+			areas[id] += w
+		}
+	}
+	// Names the gazetteer lacks (renamed since 2023, made up): the text
+	// rules, which only keep a name stated where a unit names itself.
+	for _, suf := range unitSuffixes {
+		for _, name := range unitNames(text, suf) {
+			if towns[name] != nil || commonUnitWords[name] || endsWithTown(name, towns) {
+				continue
+			}
+			c := &candidate{name: name, level: divisions.Township, first: -1}
+			for i := 0; ; {
+				j := strings.Index(text[i:], name)
+				if j < 0 {
+					break
+				}
+				at := i + j
+				i = at + len(name)
+				if c.first < 0 {
+					c.first = at
+				}
+				w, strong, body := l.weigh(at, at+len(name))
+				if body {
+					c.body += w
+				} else {
+					c.score += w
+				}
+				// A name only the text rules know counts as stated only
+				// where it stands whole: after a mark, a line start or a
+				// function word ("，东溪镇党委"), not as the tail of a
+				// phrase ("纳入镇党委", "不断强化镇").
+				c.strong = c.strong || (strong && leftBounded(text, at))
+			}
+			if suf == "乡" && !c.strong {
+				continue
+			}
+			if c.strong {
+				towns[name] = c
+			}
+		}
+	}
+	if debugPlace != nil {
+		debugPlace(towns, counties, l)
+	}
+	town := bestTown(towns, l)
+	county := bestCounty(counties, l)
+	level := LevelTownship
+	if county != nil && (town == nil || countyLevel(text, l, town, county)) {
+		level = LevelCounty
+	}
+	var p place
+	switch {
+	case level == LevelCounty:
+		p = place{name: county.name, level: LevelCounty}
+		if u, ok := pick(g, county.units, areas); ok {
+			p.link(g, u)
+		}
+	case town != nil:
+		p = place{name: town.name, level: LevelTownship}
+		if town.weak && len(town.units) > 0 {
+			p.name = g.Unit(town.units[0]).Name
+		}
+		if u, ok := pick(g, town.units, areas); ok {
+			p.link(g, u)
+		}
+	}
+	return p
+}
+
+// debugPlace, when set (by tests), sees the candidates.
+var debugPlace func(towns, counties map[string]*candidate, l *layout)
+
+// link fills in where the unit lies.
+func (p *place) link(g *divisions.Gazetteer, u divisions.Unit) {
+	path := g.PathOf(u)
+	p.code, p.county, p.city, p.province = u.Code, path.County, path.City, path.Province
+}
+
+// pick chooses among the units a name may be the one the text's named
+// areas speak for; with one unit it is that one. A tie leaves it open.
+func pick(g *divisions.Gazetteer, ids []int32, areas map[int32]float64) (divisions.Unit, bool) {
+	if len(ids) == 1 {
+		return g.Unit(ids[0]), true
+	}
+	best, bestW, tie := int32(-1), 0.0, false
+	for _, id := range ids {
+		u := g.Unit(id)
+		w := 0.0
+		for _, lv := range []divisions.Level{divisions.County, divisions.City, divisions.Province} {
+			if a, ok := g.Above(u, lv); ok && a.ID != u.ID {
+				w += areas[a.ID] * float64(lv) // a county says more than a province
+			}
+		}
+		switch {
+		case w > bestW:
+			best, bestW, tie = id, w, false
+		case w == bestW && w > 0:
+			tie = true
+		}
+	}
+	if best < 0 || tie {
+		return divisions.Unit{}, false
+	}
+	return g.Unit(best), true
+}
+
+// bestTown is the township candidate that speaks most for the report; a
+// weak form counts only when nothing else is found.
+func bestTown(towns map[string]*candidate, l *layout) *candidate {
+	var best *candidate
+	better := func(a, b *candidate) bool {
+		if b == nil {
+			return true
+		}
+		if a.weak != b.weak {
+			return !a.weak
+		}
+		ta, tb := a.total()+fileBonus(a, l), b.total()+fileBonus(b, l)
+		if ta != tb {
+			return ta > tb
+		}
+		if len(a.units) > 0 != (len(b.units) > 0) {
+			return len(a.units) > 0
+		}
+		if len(a.name) != len(b.name) {
+			return len(a.name) > len(b.name)
+		}
+		return a.name < b.name
+	}
+	for _, c := range towns {
+		if !c.strong && c.total()+fileBonus(c, l) < 3 {
+			continue // a name met only in passing
+		}
+		if better(c, best) {
+			best = c
+		}
+	}
+	if best != nil && best.total()+fileBonus(best, l) < 2 {
+		return nil
+	}
+	return best
+}
+
+func bestCounty(counties map[string]*candidate, l *layout) *candidate {
+	var best *candidate
+	for _, c := range counties {
+		t := c.total() + fileBonus(c, l)
+		if best == nil || t > best.total()+fileBonus(best, l) || (t == best.total()+fileBonus(best, l) && c.name < best.name) {
+			best = c
+		}
+	}
+	return best
+}
+
+// fileBonus credits a candidate whose pinyin the file name spells
+// ("44_huangshi_2020.txt" for 黄石街道, "yueyangxian" for 岳阳县).
+func fileBonus(c *candidate, l *layout) float64 {
+	if len(l.fileLetter) < 4 {
+		return 0
+	}
+	short := divisions.ShortName(c.name, c.level)
+	if len(c.units) > 0 {
+		short = divisions.Default().Unit(c.units[0]).Short
+	}
+	if short == "" {
+		short = c.name
+	}
+	py := strings.Join(pinyin.LazyPinyin(short, pinyin.NewArgs()), "")
+	if len(py) >= 4 && strings.Contains(l.fileLetter, py) {
+		return 4
+	}
+	return 0
+}
+
+// countyLevel decides between the best township and the best county
+// candidate: a report whose title block names the county and no township,
+// or that speaks of itself as a county (我县, 全区) more than as a
+// township, is the county's own.
+func countyLevel(text string, l *layout, town, county *candidate) bool {
+	if l.zoneAt(town.first) == zHead && !l.inBook(town.first) {
+		return false
+	}
+	countySelf := countAny(text, "我县", "我区", "全县", "全区", "本县", "本区", "县政府", "区政府", "县人民政府", "区人民政府")
+	townSelf := countAny(text, "我镇", "我乡", "我街", "全镇", "全乡", "全街", "本镇", "本乡", "镇党委", "乡党委", "党工委", "镇政府", "乡政府", "镇人民政府", "乡人民政府", "街道办事处", "街道")
+	if countySelf <= townSelf {
+		return false
+	}
+	countyHead := county.score >= wHead
+	return countyHead || town.weak || !town.strong
+}
+
+func countAny(s string, words ...string) int {
+	n := 0
+	for _, w := range words {
+		n += strings.Count(s, w)
+	}
+	return n
+}
+
+// dropInner removes township names found inside a longer township name
+// found at an overlapping place (东城街道 inside 广东城街道办事处 is kept
+// only if no longer township name covers it).
+func dropInner(found []Found) []Found {
+	g := divisions.Default()
+	out := found[:0:0]
+	for i, f := range found {
+		inner := false
+		if g.Unit(f.Name.Units[0]).Level == divisions.Township {
+			for j, o := range found {
+				if j != i && o.Start <= f.Start && o.End >= f.End && (o.End-o.Start) > (f.End-f.Start) &&
+					g.Unit(o.Name.Units[0]).Level == divisions.Township && o.Name.Form != divisions.ShortForm {
+					inner = true
+					break
+				}
+			}
+		}
+		if !inner {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Found is a gazetteer name found in a text.
+type Found = divisions.Found
+
+// leftBounded reports whether a name starting at byte start stands whole
+// on its left.
+func leftBounded(text string, start int) bool {
+	if start == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(text[:start])
+	return !unicode.Is(unicode.Han, r) || strings.ContainsRune(notNameChars, r) || strings.HasSuffix(text[:start], "关于") || strings.HasSuffix(text[:start], "现将")
+}
+
+// oneCharCountyBounded reports whether a one-character county (浚县, 滑县)
+// found at start is a name: at a line start or after a mark, after 中共, or
+// after a province or city.
+func oneCharCountyBounded(text string, start int) bool {
+	if start == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(text[:start])
+	return !unicode.Is(unicode.Han, r) || strings.ContainsRune("共市省州", r)
+}
+
+// endsWithTown reports whether name is a gazetteer township name with
+// something grown in front of it ("视渔门镇", "滑县万古镇").
+func endsWithTown(name string, towns map[string]*candidate) bool {
+	for t, c := range towns {
+		if len(c.units) > 0 && len(t) < len(name) && strings.HasSuffix(name, t) {
+			return true
+		}
+	}
+	return false
+}
