@@ -519,7 +519,7 @@ func oneCharCountyBounded(text string, start int) bool {
 // something grown in front of it ("视渔门镇", "滑县万古镇").
 func endsWithTown(name string, towns map[string]*candidate) bool {
 	for t, c := range towns {
-		if len(c.units) > 0 && len(t) < len(name) && strings.HasSuffix(name, t) {
+		if len(c.units) > 0 && !c.weak && len(t) < len(name) && strings.HasSuffix(name, t) {
 			return true
 		}
 	}

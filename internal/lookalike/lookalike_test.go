@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"fazhi/divisions"
 	"fazhi/ingest"
 )
 
@@ -311,4 +312,51 @@ func TestNamePoolClean(t *testing.T) {
 			t.Errorf("pool has %c, which ends or confuses a place name", r)
 		}
 	}
+}
+
+// TestDetectMetaThousand reads 1,000 look-alike reports with random
+// two-character town names: at least 99.5% must get their unit and year
+// right, and no report may get a unit that is neither a gazetteer name nor
+// a name its text states as a unit (in the title or before an organ such
+// as 人民政府 or 党委).
+func TestDetectMetaThousand(t *testing.T) {
+	seeds := mustSeeds(t)
+	reports := Generate(seeds, 1000, newRand(11))
+	right := 0
+	var wrong []string
+	for _, r := range reports {
+		text := ingest.Clean(r.Text)
+		m := ingest.DetectMetaFile(text, r.Name)
+		if m.Town == r.Town && m.Year == r.Year {
+			right++
+		} else if len(wrong) < 10 {
+			wrong = append(wrong, r.Name+": "+m.Town+" "+strconv.Itoa(m.Year)+", want "+r.Town+" "+strconv.Itoa(r.Year))
+		}
+		if m.Place == "" || m.Place == r.Town {
+			continue
+		}
+		if len(divisions.Default().Named(m.Place)) == 0 && !statedAsUnit(text, m.Place) {
+			t.Errorf("%s: unit %q is neither a gazetteer name nor stated as a unit", r.Name, m.Place)
+		}
+	}
+	t.Logf("%d/%d right", right, len(reports))
+	if right < 995 {
+		t.Errorf("%d/1000 right, want at least 995; first misses: %v", right, wrong)
+	}
+}
+
+// statedAsUnit reports whether text states name as a unit: in a short
+// line (a title or signature) or before an organ.
+func statedAsUnit(text, name string) bool {
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, name) && utf8.RuneCountInString(line) <= 60 && !strings.ContainsAny(line, "，。,") {
+			return true
+		}
+	}
+	for _, organ := range []string{"人民政府", "党委", "党工委", "办事处"} {
+		if strings.Contains(text, name+organ) {
+			return true
+		}
+	}
+	return false
 }
