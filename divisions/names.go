@@ -12,10 +12,10 @@ type Form uint8
 
 // The forms of a name.
 const (
-	FullName Form = iota + 1 // 东溪镇, 綦江区
-	Variant                  // a common other form: 罗子山乡 for 罗子山瑶族乡, 北城街街道 for 北城街道, 酉阳县
-	ShortForm                // 綦江, 重庆, 怀化: only counties, cities and provinces
-	Weak                     // 黄石街 for 黄石街道: trusted only when nothing better is found
+	FullName  Form = iota + 1 // 东溪镇, 綦江区
+	Variant                   // a common other form: 罗子山乡 for 罗子山瑶族乡, 北城街街道 for 北城街道, 酉阳县
+	ShortForm                 // 綦江, 重庆, 怀化: only counties, cities and provinces
+	Weak                      // 黄石街 for 黄石街道: trusted only when nothing better is found
 )
 
 // Name is one name the gazetteer's matcher knows: a unit's full name, a

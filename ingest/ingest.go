@@ -12,16 +12,21 @@ import "time"
 // Report is one ingested report and its detected metadata.
 // Unknown fields stay empty (or zero) rather than guessed.
 type Report struct {
-	ID         string    `json:"id"`         // hex SHA-256 of the original file bytes
-	Source     string    `json:"source"`     // file name, e.g. "000_cd4b96a87fea5f69.txt"
-	Title      string    `json:"title"`      // e.g. "渔门镇2020年度法治政府建设工作报告"
-	Town       string    `json:"town"`       // e.g. "渔门镇", "城关镇", "某某街道"
-	County     string    `json:"county"`     // e.g. "盐边县", "大足区"; empty when not stated
-	Year       int       `json:"year"`       // the year the report covers; 0 when unknown
-	Date       string    `json:"date"`       // issue date as YYYY-MM-DD; empty when unknown
-	DocNumber  string    `json:"doc_number"` // e.g. "濮镇字〔2021〕8号"
-	Text       string    `json:"-"`          // cleaned full text
-	IngestedAt time.Time `json:"ingested_at"`
+	ID           string    `json:"id"`            // hex SHA-256 of the original file bytes
+	Source       string    `json:"source"`        // file name, e.g. "000_cd4b96a87fea5f69.txt"
+	Title        string    `json:"title"`         // e.g. "渔门镇2020年度法治政府建设工作报告"
+	Place        string    `json:"place"`         // the reporting unit as it names itself: "渔门镇", "北城街街道", "海淀区" for a district's own report
+	Level        string    `json:"level"`         // LevelTownship or LevelCounty; empty when no unit was found
+	Town         string    `json:"town"`          // = Place for a township-level report, empty for a county-level one
+	County       string    `json:"county"`        // e.g. "盐边县", "大足区" (the unit itself for a county-level report); empty when unknown
+	City         string    `json:"city"`          // e.g. "攀枝花市"; a municipality's districts have the municipality ("重庆市")
+	Province     string    `json:"province"`      // e.g. "四川省"
+	DivisionCode string    `json:"division_code"` // the unit's 2023 division code; empty when not settled
+	Year         int       `json:"year"`          // the year the report covers; 0 when unknown
+	Date         string    `json:"date"`          // issue date as YYYY-MM-DD; empty when unknown
+	DocNumber    string    `json:"doc_number"`    // e.g. "濮镇字〔2021〕8号"
+	Text         string    `json:"-"`             // cleaned full text
+	IngestedAt   time.Time `json:"ingested_at"`
 }
 
 // Chunk is a retrievable piece of a report. It never cuts a sentence unless

@@ -68,7 +68,8 @@ var testTime = time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("CST", 8
 func makeFixture(t *testing.T, emb rag.Embedder, id, source, town string, year int, chunks [][2]string, facts []ingest.Fact) fixture {
 	t.Helper()
 	f := fixture{rep: ingest.Report{
-		ID: id, Source: source, Title: town + "法治政府建设工作报告", Town: town, County: "某某县",
+		ID: id, Source: source, Title: town + "法治政府建设工作报告", Place: town, Level: ingest.LevelTownship, Town: town, County: "某某县",
+		City: "某某市", Province: "某某省", DivisionCode: "510422102",
 		Year: year, Date: "2021-01-05", DocNumber: "某政〔2021〕1号", Text: "全文", IngestedAt: testTime,
 	}}
 	for i, c := range chunks {

@@ -337,9 +337,9 @@ func (s *Store) Put(ctx context.Context, rep ingest.Report, chunks []rag.StoredC
 }
 
 func insertReport(ctx context.Context, tx pgx.Tx, rep ingest.Report, chunks []rag.StoredChunk, facts []ingest.Fact) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO reports (id, source, title, town, county, year, date, doc_number, text, ingested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	if _, err := tx.Exec(ctx, `INSERT INTO reports (id, source, title, town, county, year, date, doc_number, text, ingested_at, place, level, city, province, division_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		rep.ID, rep.Source, clean(rep.Title), clean(rep.Town), clean(rep.County), rep.Year, clean(rep.Date), clean(rep.DocNumber), clean(rep.Text),
-		rep.IngestedAt.UTC().Truncate(time.Second)); err != nil {
+		rep.IngestedAt.UTC().Truncate(time.Second), clean(rep.Place), clean(rep.Level), clean(rep.City), clean(rep.Province), clean(rep.DivisionCode)); err != nil {
 		return err
 	}
 	var (
@@ -442,7 +442,7 @@ func (s *Store) Delete(ctx context.Context, source string) error {
 
 // Reports lists the stored reports, by town, year and source.
 func (s *Store) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
-	rows, err := s.pool.Query(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.year, r.date, r.doc_number, r.ingested_at,
+	rows, err := s.pool.Query(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.place, r.level, r.city, r.province, r.division_code, r.year, r.date, r.doc_number, r.ingested_at,
 		(SELECT count(*) FROM chunks c WHERE c.report_id = r.id), (SELECT count(*) FROM facts f WHERE f.report_id = r.id)
 		FROM reports r ORDER BY r.town COLLATE "C", r.year, r.source COLLATE "C"`)
 	if err != nil {
@@ -452,7 +452,7 @@ func (s *Store) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 	var out []rag.ReportInfo
 	for rows.Next() {
 		var ri rag.ReportInfo
-		if err := rows.Scan(&ri.ID, &ri.Source, &ri.Title, &ri.Town, &ri.County, &ri.Year, &ri.Date, &ri.DocNumber, &ri.IngestedAt, &ri.Chunks, &ri.Facts); err != nil {
+		if err := rows.Scan(&ri.ID, &ri.Source, &ri.Title, &ri.Town, &ri.County, &ri.Place, &ri.Level, &ri.City, &ri.Province, &ri.DivisionCode, &ri.Year, &ri.Date, &ri.DocNumber, &ri.IngestedAt, &ri.Chunks, &ri.Facts); err != nil {
 			return nil, fmt.Errorf("list reports: %w", err)
 		}
 		ri.IngestedAt = ri.IngestedAt.UTC()

@@ -69,8 +69,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	var version string
-	if err := conn.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version); err != nil || version != "1" {
-		t.Errorf("schema_version = %q, %v; want 1", version, err)
+	if err := conn.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version); err != nil || version != "2" {
+		t.Errorf("schema_version = %q, %v; want 2 (001_init, 002_places)", version, err)
 	}
 	var corpora int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM corpus`).Scan(&corpora); err != nil || corpora != 1 {

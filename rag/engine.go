@@ -382,11 +382,8 @@ func (e *Engine) unchanged(ctx context.Context, name, id string) (IngestResult, 
 // pure apart from the embedder.
 func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Report, []StoredChunk, []ingest.Fact, error) {
 	text := ingest.Clean(raw)
-	meta := ingest.DetectMeta(text)
-	rep := ingest.Report{
-		ID: id, Source: name, Title: meta.Title, Town: meta.Town, County: meta.County,
-		Year: meta.Year, Date: meta.Date, DocNumber: meta.DocNumber, Text: text, IngestedAt: e.now(),
-	}
+	rep := ingest.Report{ID: id, Source: name, Text: text, IngestedAt: e.now()}
+	ApplyMeta(&rep, ingest.DetectMetaFile(text, name))
 	chunks := ingest.ChunkText(text, e.chunkOpt)
 	stored := make([]StoredChunk, len(chunks))
 	for i, c := range chunks {
@@ -432,6 +429,13 @@ func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Repo
 		}
 	}
 	return rep, stored, facts, nil
+}
+
+// ApplyMeta copies detected metadata onto a report.
+func ApplyMeta(rep *ingest.Report, m ingest.Meta) {
+	rep.Title, rep.Place, rep.Level, rep.Town, rep.County = m.Title, m.Place, m.Level, m.Town, m.County
+	rep.City, rep.Province, rep.DivisionCode = m.City, m.Province, m.DivisionCode
+	rep.Year, rep.Date, rep.DocNumber = m.Year, m.Date, m.DocNumber
 }
 
 // embedText is what a chunk's vector is made from: its place and time,

@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS reports (
 	title TEXT NOT NULL DEFAULT '',
 	town TEXT NOT NULL DEFAULT '',
 	county TEXT NOT NULL DEFAULT '',
+	place TEXT NOT NULL DEFAULT '',
+	level TEXT NOT NULL DEFAULT '',
+	city TEXT NOT NULL DEFAULT '',
+	province TEXT NOT NULL DEFAULT '',
+	division_code TEXT NOT NULL DEFAULT '',
 	year INTEGER NOT NULL DEFAULT 0,
 	date TEXT NOT NULL DEFAULT '',
 	doc_number TEXT NOT NULL DEFAULT '',
@@ -126,6 +131,9 @@ func (s *SQLite) init(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("create schema in %s: %w", s.path, err)
 	}
+	if err := s.addPlaceColumns(ctx); err != nil {
+		return err
+	}
 	if err := s.checkEmbedder(ctx); err != nil {
 		return err
 	}
@@ -135,6 +143,44 @@ func (s *SQLite) init(ctx context.Context) error {
 	}
 	s.ver = conn
 	return s.Refresh(ctx)
+}
+
+// placeColumns are the reports' columns added after the first schema
+// (issue 10); a store made before gets them empty, filled in by `fazhi
+// reindex` or the next ingest.
+var placeColumns = []string{"place", "level", "city", "province", "division_code"}
+
+// addPlaceColumns adds the place columns a store made before them lacks.
+func (s *SQLite) addPlaceColumns(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info('reports')`)
+	if err != nil {
+		return fmt.Errorf("read schema of %s: %w", s.path, err)
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return fmt.Errorf("read schema of %s: %w", s.path, err)
+		}
+		have[n] = true
+	}
+	rows.Close()
+	for _, c := range placeColumns {
+		if have[c] {
+			continue
+		}
+		if err := retryBusy(ctx, func() error {
+			_, err := s.db.ExecContext(ctx, `ALTER TABLE reports ADD COLUMN `+c+` TEXT NOT NULL DEFAULT ''`)
+			if err != nil && strings.Contains(err.Error(), "duplicate column") {
+				return nil // another process added it first
+			}
+			return err
+		}); err != nil {
+			return fmt.Errorf("add column %s to %s: %w", c, s.path, err)
+		}
+	}
+	return nil
 }
 
 func (s *SQLite) checkEmbedder(ctx context.Context) error {
@@ -256,8 +302,8 @@ func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []rag.Stored
 	case !errors.Is(err, sql.ErrNoRows):
 		return "", err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO reports(id, source, title, town, county, year, date, doc_number, text, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?)`,
-		rep.ID, rep.Source, rep.Title, rep.Town, rep.County, rep.Year, rep.Date, rep.DocNumber, rep.Text, rep.IngestedAt.UTC().Format(time.RFC3339)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reports(id, source, title, town, county, place, level, city, province, division_code, year, date, doc_number, text, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		rep.ID, rep.Source, rep.Title, rep.Town, rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, rep.Year, rep.Date, rep.DocNumber, rep.Text, rep.IngestedAt.UTC().Format(time.RFC3339)); err != nil {
 		return "", err
 	}
 	insChunk, err := tx.PrepareContext(ctx, `INSERT INTO chunks(report_id, seq, section, text, embedding) VALUES (?,?,?,?,?)`)
@@ -335,7 +381,7 @@ func (s *SQLite) Delete(ctx context.Context, source string) error {
 
 // Reports lists the stored reports, by town, year and source.
 func (s *SQLite) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.year, r.date, r.doc_number, r.ingested_at,
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.place, r.level, r.city, r.province, r.division_code, r.year, r.date, r.doc_number, r.ingested_at,
 		(SELECT count(*) FROM chunks c WHERE c.report_id = r.id), (SELECT count(*) FROM facts f WHERE f.report_id = r.id)
 		FROM reports r ORDER BY r.town, r.year, r.source`)
 	if err != nil {
@@ -346,7 +392,7 @@ func (s *SQLite) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 	for rows.Next() {
 		var ri rag.ReportInfo
 		var at string
-		if err := rows.Scan(&ri.ID, &ri.Source, &ri.Title, &ri.Town, &ri.County, &ri.Year, &ri.Date, &ri.DocNumber, &at, &ri.Chunks, &ri.Facts); err != nil {
+		if err := rows.Scan(&ri.ID, &ri.Source, &ri.Title, &ri.Town, &ri.County, &ri.Place, &ri.Level, &ri.City, &ri.Province, &ri.DivisionCode, &ri.Year, &ri.Date, &ri.DocNumber, &at, &ri.Chunks, &ri.Facts); err != nil {
 			return nil, fmt.Errorf("list reports: %w", err)
 		}
 		ri.IngestedAt, _ = time.Parse(time.RFC3339, at)

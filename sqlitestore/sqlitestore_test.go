@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -84,11 +85,8 @@ func prepare(tb testing.TB, source, raw string, emb rag.Embedder) prepared {
 	tb.Helper()
 	sum := sha256.Sum256([]byte(raw))
 	text := ingest.Clean(raw)
-	m := ingest.DetectMeta(text)
-	rep := ingest.Report{
-		ID: hex.EncodeToString(sum[:]), Source: source, Title: m.Title, Town: m.Town, County: m.County,
-		Year: m.Year, Date: m.Date, DocNumber: m.DocNumber, Text: text, IngestedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
-	}
+	rep := ingest.Report{ID: hex.EncodeToString(sum[:]), Source: source, Text: text, IngestedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
+	rag.ApplyMeta(&rep, ingest.DetectMeta(text))
 	p := prepared{rep: rep}
 	for _, c := range ingest.ChunkText(text, ingest.DefaultChunkOptions()) {
 		c.ReportID = rep.ID
@@ -715,5 +713,45 @@ func TestSQLiteConcurrentPut(t *testing.T) {
 		if ids := searchIDs(t, st, "矛盾纠纷", rag.Scope{Towns: []string{seeds[0].rep.Town + "0"}}); len(ids) == 0 {
 			t.Errorf("store %d: vector search finds nothing of variant 0 after Refresh", i)
 		}
+	}
+}
+
+// TestSQLiteAddsPlaceColumns opens a store made before the place columns
+// existed: they are added, the old report keeps its other fields with the
+// new ones empty, and a new report stores and lists them.
+func TestSQLiteAddsPlaceColumns(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE reports (id TEXT PRIMARY KEY, source TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '', town TEXT NOT NULL DEFAULT '',
+	county TEXT NOT NULL DEFAULT '', year INTEGER NOT NULL DEFAULT 0, date TEXT NOT NULL DEFAULT '', doc_number TEXT NOT NULL DEFAULT '',
+	text TEXT NOT NULL DEFAULT '', ingested_at TEXT NOT NULL DEFAULT '');
+INSERT INTO reports(id, source, town, county, year) VALUES ('old', 'old.txt', '渔门镇', '盐边县', 2020);`
+	if _, err := db.Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st := mustOpenSQLite(t, dir, rag.HashEmbedder(rag.DefaultDim))
+	p := prepare(t, "004.txt", seedText(t, "004_40507ad071df1468.txt"), rag.HashEmbedder(rag.DefaultDim))
+	if _, err := st.Put(context.Background(), p.rep, p.chunks, p.facts); err != nil {
+		t.Fatal(err)
+	}
+	reps, err := st.Reports(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]ingest.Report{}
+	for _, r := range reps {
+		got[r.Source] = r.Report
+	}
+	if o := got["old.txt"]; o.Town != "渔门镇" || o.County != "盐边县" || o.Place != "" || o.Level != "" {
+		t.Errorf("old report after migration: %+v", o)
+	}
+	n := got["004.txt"]
+	if n.Place != "拾万镇" || n.Level != ingest.LevelTownship || n.City != "重庆市" || n.Province != "重庆市" || n.DivisionCode != "500111108" {
+		t.Errorf("new report: place %q level %q city %q province %q code %q", n.Place, n.Level, n.City, n.Province, n.DivisionCode)
 	}
 }

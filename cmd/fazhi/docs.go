@@ -38,9 +38,9 @@ func runDocs(ctx context.Context, args []string, env func(string) string, stdout
 		return writeJSON(stdout, reps)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tTOWN\tCOUNTY\tYEAR\tDATE\tDOC NUMBER\tCHUNKS\tFACTS\tTITLE")
+	fmt.Fprintln(tw, "SOURCE\tPLACE\tLEVEL\tCOUNTY\tCITY\tPROVINCE\tCODE\tYEAR\tDATE\tDOC NUMBER\tCHUNKS\tFACTS\tTITLE")
 	for _, r := range reps {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\n", r.Source, r.Town, r.County, r.Year, r.Date, r.DocNumber, r.Chunks, r.Facts, r.Title)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%d\t%s\n", r.Source, r.Place, r.Level, r.County, r.City, r.Province, r.DivisionCode, r.Year, r.Date, r.DocNumber, r.Chunks, r.Facts, r.Title)
 	}
 	return tw.Flush()
 }
