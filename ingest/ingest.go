@@ -29,6 +29,15 @@ type Report struct {
 	IngestedAt   time.Time `json:"ingested_at"`
 }
 
+// Unit is the name a report's chunks and facts are filed under: its place
+// (a town, or a county for a county-level report), else its town.
+func (r Report) Unit() string {
+	if r.Place != "" {
+		return r.Place
+	}
+	return r.Town
+}
+
 // Chunk is a retrievable piece of a report. It never cuts a sentence unless
 // a single sentence alone is over the size limit.
 type Chunk struct {

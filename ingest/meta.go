@@ -134,6 +134,26 @@ var leadingVerbs = map[string]bool{
 	"贯彻": true, "认真": true, "全面": true, "深入": true, "积极": true, "围绕": true, "结合": true,
 	"服务": true, "支持": true, "指导": true, "领导": true, "推进": true, "开展": true, "建设": true,
 	"完成": true, "实现": true, "加强": true, "做好": true, "确保": true, "主动": true, "及时": true,
+	"不断": true, "强化": true, "持续": true, "切实": true, "扎实": true, "大力": true, "列入": true, "纳入": true,
+}
+
+// LooksLikeUnitName reports whether name (with its 镇/乡/街道 suffix) could
+// be a unit's name as the text rules see it: no function word, verb or
+// adverb inside ("不断强化镇", "建设列入镇" are not).
+func LooksLikeUnitName(name string) bool {
+	if commonUnitWords[name] {
+		return false
+	}
+	rs := []rune(name)
+	for i, r := range rs {
+		if !unicode.Is(unicode.Han, r) || (strings.ContainsRune(notNameChars, r) && r != '于') {
+			return false
+		}
+		if i+1 < len(rs) && leadingVerbs[string(rs[i:i+2])] {
+			return false
+		}
+	}
+	return true
 }
 
 // commonUnitWords are words ending in a unit suffix that are not names.

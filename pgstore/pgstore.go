@@ -338,7 +338,7 @@ func (s *Store) Put(ctx context.Context, rep ingest.Report, chunks []rag.StoredC
 
 func insertReport(ctx context.Context, tx pgx.Tx, rep ingest.Report, chunks []rag.StoredChunk, facts []ingest.Fact) error {
 	if _, err := tx.Exec(ctx, `INSERT INTO reports (id, source, title, town, county, year, date, doc_number, text, ingested_at, place, level, city, province, division_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		rep.ID, rep.Source, clean(rep.Title), clean(rep.Town), clean(rep.County), rep.Year, clean(rep.Date), clean(rep.DocNumber), clean(rep.Text),
+		rep.ID, rep.Source, clean(rep.Title), clean(rep.Unit()), clean(rep.County), rep.Year, clean(rep.Date), clean(rep.DocNumber), clean(rep.Text),
 		rep.IngestedAt.UTC().Truncate(time.Second), clean(rep.Place), clean(rep.Level), clean(rep.City), clean(rep.Province), clean(rep.DivisionCode)); err != nil {
 		return err
 	}
@@ -365,7 +365,7 @@ func insertReport(ctx context.Context, tx pgx.Tx, rep ingest.Report, chunks []ra
 		SELECT $1, u.seq, u.section, u.text, $2, $3, u.ntokens, u.tokens::tsvector, u.embedding::vector
 		FROM unnest($4::integer[], $5::text[], $6::text[], $7::integer[], $8::text[], $9::text[]) WITH ORDINALITY AS u(seq, section, text, ntokens, tokens, embedding, n)
 		ORDER BY u.n`,
-		rep.ID, clean(rep.Town), rep.Year, seqs, sections, texts, ntokens, tokens, vectors); err != nil {
+		rep.ID, clean(rep.Unit()), rep.Year, seqs, sections, texts, ntokens, tokens, vectors); err != nil {
 		return fmt.Errorf("insert chunks: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO terms (term, df)
@@ -456,6 +456,9 @@ func (s *Store) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 			return nil, fmt.Errorf("list reports: %w", err)
 		}
 		ri.IngestedAt = ri.IngestedAt.UTC()
+		if ri.Level == ingest.LevelCounty {
+			ri.Town = "" // the town column files a county's own report under its place
+		}
 		out = append(out, ri)
 	}
 	if err := rows.Err(); err != nil {

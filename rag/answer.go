@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -313,22 +314,22 @@ func hasPersonHint(s string) bool {
 var personName = regexp.MustCompile(`[\p{Han}]{2,3}同志|(?:书记|镇长|乡长|主任|局长|所长|街道办主任)[\p{Han}]{2,3}(?:同志|任|为|担任|，|、)`)
 
 func citation(r ReportInfo, section, quote string) Citation {
-	return Citation{Source: r.Source, Title: r.Title, Town: r.Town, Year: r.Year, Section: section, Quote: quote}
+	return Citation{Source: r.Source, Title: r.Title, Town: r.Unit(), Year: r.Year, Section: section, Quote: quote}
 }
 
 // reportLabel names a report: "渔门镇2020年度报告" / "Yumen (渔门镇), 2020".
 func reportLabel(r ReportInfo, lang string) string {
 	if lang == "en" {
-		name := englishName(r.Town)
+		name := englishName(r.Unit())
 		if r.Year > 0 {
-			return fmt.Sprintf("%s (%s), %d", name, r.Town, r.Year)
+			return fmt.Sprintf("%s (%s), %d", name, r.Unit(), r.Year)
 		}
-		return fmt.Sprintf("%s (%s)", name, r.Town)
+		return fmt.Sprintf("%s (%s)", name, r.Unit())
 	}
 	if r.Year > 0 {
-		return fmt.Sprintf("%s%d年度报告", r.Town, r.Year)
+		return fmt.Sprintf("%s%d年度报告", r.Unit(), r.Year)
 	}
-	return r.Town + "报告"
+	return r.Unit() + "报告"
 }
 
 // englishName spells a town in pinyin without its unit suffix: 渔门镇 → Yumen.
@@ -354,13 +355,25 @@ func say(lang, zh, en string) string {
 
 func listTowns(c *catalog, lang string) string {
 	byTown := map[string][]int{}
+	isUnit := map[string]bool{}
 	var order []string
 	for _, r := range c.reports {
-		if _, ok := byTown[r.Town]; !ok {
-			order = append(order, r.Town)
+		name := r.Unit()
+		isUnit[name] = name != ""
+		if name == "" {
+			// A report whose unit was not found goes by its title, or its
+			// file name when it has none.
+			name = r.Title
+			if name == "" {
+				name = r.Source
+			}
 		}
-		if r.Year > 0 {
-			byTown[r.Town] = append(byTown[r.Town], r.Year)
+		if _, ok := byTown[name]; !ok {
+			order = append(order, name)
+			byTown[name] = nil
+		}
+		if r.Year > 0 && !slices.Contains(byTown[name], r.Year) {
+			byTown[name] = append(byTown[name], r.Year)
 		}
 	}
 	var parts []string
@@ -374,11 +387,12 @@ func listTowns(c *catalog, lang string) string {
 			ys = append(ys, strconv.Itoa(y))
 		}
 		name := t
-		if name == "" {
-			name = say(lang, "（未识别单位）", "(unit not detected)")
-		}
-		if lang == "en" {
+		if lang == "en" && isUnit[t] {
 			name = englishName(t) + " " + t
+		}
+		if len(ys) == 0 {
+			parts = append(parts, name)
+			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s（%s）", name, strings.Join(ys, "、")))
 	}
@@ -388,7 +402,7 @@ func listTowns(c *catalog, lang string) string {
 func noYearAnswer(c *catalog, q Query) string {
 	var years []string
 	for _, r := range c.reports {
-		if len(q.Towns) == 0 || contains(q.Towns, r.Town) {
+		if len(q.Towns) == 0 || contains(q.Towns, r.Unit()) {
 			years = append(years, strconv.Itoa(r.Year))
 		}
 	}

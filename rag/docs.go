@@ -127,7 +127,7 @@ func (e *Engine) doc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
 // buildDoc prepares a report: its sentences with their grams, and its
 // figures.
 func (e *Engine) buildDoc(ctx context.Context, ri ReportInfo) (*reportDoc, error) {
-	hits, err := e.store.Chunks(ctx, Scope{Towns: []string{ri.Town}, Year: ri.Year})
+	hits, err := e.store.Chunks(ctx, Scope{Towns: []string{ri.Unit()}, Year: ri.Year})
 	if err != nil {
 		return nil, err
 	}

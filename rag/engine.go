@@ -193,20 +193,24 @@ func (e *Engine) refresh(ctx context.Context) error {
 	seen := map[string]bool{}
 	for _, r := range reps {
 		c.byID[r.ID] = r
-		if r.Town != "" && !seen[r.Town] {
-			seen[r.Town] = true
-			names = append(names, r.Town)
+		if u := r.Unit(); u != "" && !seen[u] {
+			seen[u] = true
+			names = append(names, u)
 		}
 	}
 	c.towns = makeTownNames(names)
-	counties := map[string]string{}
+	byUnit := map[string]ReportInfo{}
 	for _, r := range reps {
-		if r.County != "" {
-			counties[r.Town] = r.County
+		if r.County != "" || r.DivisionCode != "" {
+			byUnit[r.Unit()] = r
 		}
 	}
 	for i := range c.towns {
-		c.towns[i].county = counties[c.towns[i].full]
+		r := byUnit[c.towns[i].full]
+		c.towns[i].county, c.towns[i].city, c.towns[i].province, c.towns[i].code = r.County, r.City, r.Province, r.DivisionCode
+		if r.Level == ingest.LevelCounty {
+			c.towns[i].county = "" // its own name says where it is
+		}
 	}
 	e.cat = c
 	e.version = v
@@ -420,7 +424,7 @@ func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Repo
 				header = nil
 			}
 			for _, f := range ingest.ExtractFacts(text) {
-				f.Source, f.Town, f.Year, f.Section = name, rep.Town, rep.Year, c.Section
+				f.Source, f.Town, f.Year, f.Section = name, rep.Unit(), rep.Year, c.Section
 				if quote != "" {
 					f.Quote = quote
 				}
@@ -441,7 +445,7 @@ func ApplyMeta(rep *ingest.Report, m ingest.Meta) {
 // embedText is what a chunk's vector is made from: its place and time,
 // its section and its text.
 func embedText(r ingest.Report, c ingest.Chunk) string {
-	return fmt.Sprintf("%s %d年 %s\n%s", r.Town, r.Year, c.Section, c.Text)
+	return fmt.Sprintf("%s %d年 %s\n%s", r.Unit(), r.Year, c.Section, c.Text)
 }
 
 func (e *Engine) ingestText(ctx context.Context, name, id, raw string) (IngestResult, error) {

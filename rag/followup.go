@@ -32,6 +32,12 @@ func resolveFollowUp(text string, history []Turn, towns []townName, g *Glossary)
 	cur := analyse(text, towns, g)
 	if isElliptical(text, cur, towns) {
 		out := prev
+		if len(cur.Towns) == 0 && cur.UnknownTown != "" && len(prevQ.Towns) > 0 {
+			// "那三川镇呢？" about a place no report covers: ask about it,
+			// so that the answer says there is none.
+			name, _, _ := strings.Cut(cur.UnknownTown, "（")
+			out = replaceTowns(out, prevQ.Towns, []string{name}, towns)
+		}
 		if len(cur.Towns) > 0 {
 			if len(prevQ.Towns) > 0 {
 				out = replaceTowns(out, prevQ.Towns, cur.Towns, towns)

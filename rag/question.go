@@ -9,6 +9,7 @@ import (
 
 	"github.com/mozillazg/go-pinyin"
 
+	"fazhi/divisions"
 	"fazhi/ingest"
 )
 
@@ -30,6 +31,7 @@ type Query struct {
 	Towns       []string // stored towns the question names
 	UnknownTown string   // a place the question names that no stored report is about
 	ReportIDs   []string // when set, the reports in scope (a place found only in titles)
+	Area        bool     // Towns are every stored unit of a county, city or province the question names
 	Year        int
 	Kind        string
 	Units       []string // acceptable units for the figure asked for; nil = any
@@ -53,10 +55,13 @@ var unitWords = map[string]bool{"case": true, "cases": true, "person": true, "pe
 
 // townName pairs a stored town with the ways a question may name it.
 type townName struct {
-	full    string
-	short   string   // without its 镇/乡/街道 suffix
-	pinyins []string // lower-case, no spaces: "yumen", "yumenzhen"
-	county  string   // its county when a report states it: 永丰县 (also stripped from questions)
+	full     string
+	short    string   // without its 镇/乡/街道 suffix
+	pinyins  []string // lower-case, no spaces: "yumen", "yumenzhen"
+	county   string   // its county when a report states it: 永丰县 (also stripped from questions)
+	city     string   // its city and province, from the gazetteer
+	province string
+	code     string // its division code when settled
 }
 
 // ethnicRe matches the ethnic groups named in a 民族乡's name.
@@ -81,6 +86,12 @@ func makeTownNames(towns []string) []townName {
 			if strings.HasSuffix(t, suf) && len([]rune(t)) > len([]rune(suf))+1 {
 				tn.short = strings.TrimSuffix(t, suf)
 				break
+			}
+		}
+		if tn.short == t {
+			// A county-level report's unit: 海淀区 → 海淀, 浚县 stays whole.
+			if s := divisions.ShortName(t, divisions.County); s != "" {
+				tn.short = s
 			}
 		}
 		// A 民族乡 goes by its place name alone: 普坪彝族乡 → 普坪.
@@ -189,8 +200,19 @@ func analyse(text string, towns []townName, g *Glossary) Query {
 	if len(q.Towns) > 1 {
 		q.Towns = byCounty(text, q.Towns, towns)
 	}
-	if len(q.Towns) == 0 {
-		q.UnknownTown = unknownPlace(text, q.Lang, g)
+	if scope, ok := areaScope(text, towns); ok && !namesTownOutside(q.Towns, towns) {
+		// "綦江区各镇…", "重庆市哪个镇…最多": every stored unit of the area.
+		q.Towns, q.Area = scope, true
+		if len(scope) == 0 {
+			q.UnknownTown, _ = gazetteerArea(text, q.Lang)
+		}
+	}
+	if len(q.Towns) == 0 && q.UnknownTown == "" {
+		if p, ok := gazetteerPlace(text, q.Lang); ok {
+			q.UnknownTown = p
+		} else {
+			q.UnknownTown = unknownPlace(text, q.Lang, g)
+		}
 	}
 	if m := yearInQ.FindStringSubmatch(text); m != nil {
 		q.Year, _ = strconv.Atoi(m[1])
@@ -261,15 +283,16 @@ func byCounty(text string, names []string, towns []townName) []string {
 func unknownPlace(text, lang string, g *Glossary) string {
 	for _, m := range unknownZh.FindAllStringSubmatch(text, -1) {
 		name := m[1]
-		// Trim leading function words: "在黄桷镇" → "黄桷".
-		for _, p := range []string{"在", "对", "于", "和", "与", "及", "为", "是", "那"} {
+		// Trim leading function words and the end of a date: "在黄桷镇"
+		// → "黄桷", "2021年鱼复街道" → "鱼复".
+		for _, p := range []string{"在", "对", "于", "和", "与", "及", "为", "是", "那", "年", "度", "月", "日"} {
 			name = strings.TrimPrefix(name, p)
 		}
 		if len([]rune(name)) < 2 || notTownPrefix[name] {
 			continue
 		}
-		if strings.ContainsAny(name, "各哪全本我该每所其") {
-			continue
+		if strings.ContainsAny(name, "各哪全本我该每所其") || !ingest.LooksLikeUnitName(name+m[2]) {
+			continue // "不断强化镇" is no place
 		}
 		return name + m[2]
 	}

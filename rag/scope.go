@@ -94,7 +94,7 @@ func (e *Engine) scopeReports(c *catalog, q Query) []ReportInfo {
 		if len(q.ReportIDs) > 0 && !contains(q.ReportIDs, r.ID) {
 			continue
 		}
-		if len(q.ReportIDs) == 0 && len(q.Towns) > 0 && !contains(q.Towns, r.Town) {
+		if len(q.ReportIDs) == 0 && len(q.Towns) > 0 && !contains(q.Towns, r.Unit()) {
 			continue
 		}
 		if q.Year != 0 && r.Year != q.Year {

@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS reports (
 	title TEXT NOT NULL DEFAULT '',
 	town TEXT NOT NULL DEFAULT '',
 	county TEXT NOT NULL DEFAULT '',
-	place TEXT NOT NULL DEFAULT '',
+	place TEXT NOT NULL DEFAULT '', -- town holds place when set: chunks and facts are filed under it
 	level TEXT NOT NULL DEFAULT '',
 	city TEXT NOT NULL DEFAULT '',
 	province TEXT NOT NULL DEFAULT '',
@@ -303,7 +303,7 @@ func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []rag.Stored
 		return "", err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO reports(id, source, title, town, county, place, level, city, province, division_code, year, date, doc_number, text, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		rep.ID, rep.Source, rep.Title, rep.Town, rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, rep.Year, rep.Date, rep.DocNumber, rep.Text, rep.IngestedAt.UTC().Format(time.RFC3339)); err != nil {
+		rep.ID, rep.Source, rep.Title, rep.Unit(), rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, rep.Year, rep.Date, rep.DocNumber, rep.Text, rep.IngestedAt.UTC().Format(time.RFC3339)); err != nil {
 		return "", err
 	}
 	insChunk, err := tx.PrepareContext(ctx, `INSERT INTO chunks(report_id, seq, section, text, embedding) VALUES (?,?,?,?,?)`)
@@ -325,7 +325,7 @@ func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []rag.Stored
 		if err != nil {
 			return "", err
 		}
-		if _, err := insFTS.ExecContext(ctx, id, ftsText(c.Section+" "+c.Text), rep.Town, rep.Year); err != nil {
+		if _, err := insFTS.ExecContext(ctx, id, ftsText(c.Section+" "+c.Text), rep.Unit(), rep.Year); err != nil {
 			return "", err
 		}
 	}
@@ -396,6 +396,9 @@ func (s *SQLite) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 			return nil, fmt.Errorf("list reports: %w", err)
 		}
 		ri.IngestedAt, _ = time.Parse(time.RFC3339, at)
+		if ri.Level == ingest.LevelCounty {
+			ri.Town = "" // the town column files a county's own report under its place
+		}
 		out = append(out, ri)
 	}
 	return out, rows.Err()

@@ -1,0 +1,290 @@
+package rag
+
+import (
+	"sort"
+	"strings"
+
+	"fazhi/divisions"
+)
+
+// Places in questions. A question's place is resolved against the stored
+// reports' units first (full and short names, pinyin; see analyse), then
+// against the gazetteer of divisions: a county, city or province names a
+// scope ("綦江区各镇…", "重庆市哪个镇…最多", "Which towns in Wuxi county…"),
+// and a unit the gazetteer knows but the store lacks is named, with where
+// it lies, in the refusal.
+
+// areaWords ask about every unit of an area rather than the area's own report.
+var areaWords = []string{"各镇", "各乡", "各街道", "各乡镇", "各镇街", "各个镇", "各个乡", "各个街道", "各单位", "所有镇", "所有乡", "所有街道", "所有乡镇",
+	"哪个镇", "哪个乡", "哪个街道", "哪些镇", "哪些乡", "哪些街道", "哪个单位", "每个镇", "每个乡", "每个街道", "镇街"}
+
+var areaWordsEn = []string{"towns", "townships", "subdistricts", "which town", "which township", "which subdistrict", "each town", "every town", "each subdistrict", "every subdistrict"}
+
+// areaAsked reports whether a question asks across the units of an area.
+func areaAsked(text string) bool {
+	return containsAny(text, areaWords...) || containsAny(strings.ToLower(text), areaWordsEn...)
+}
+
+// areaNamed returns the counties, cities and provinces a question names in
+// Chinese (full or short name) or in pinyin followed by county, district,
+// city or province ("Wuxi county").
+func areaNamed(text string) []divisions.Unit {
+	g := divisions.Default()
+	var out []divisions.Unit
+	seen := map[int32]bool{}
+	add := func(u divisions.Unit) {
+		if !seen[u.ID] {
+			seen[u.ID] = true
+			out = append(out, u)
+		}
+	}
+	for _, f := range g.Find(text) {
+		for _, id := range f.Name.Units {
+			if u := g.Unit(id); u.Level != divisions.Township && (f.Name.Form == divisions.FullName || f.Name.Form == divisions.Variant || len([]rune(f.Name.Text)) >= 2) {
+				add(u)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	words := latinWord.FindAllStringIndex(text, -1)
+	for i := range words {
+		for n := 1; n <= 2 && i+n < len(words); n++ {
+			kind := strings.ToLower(text[words[i+n][0]:words[i+n][1]])
+			lv := divisions.Level(0)
+			switch kind {
+			case "county", "district", "counties", "districts":
+				lv = divisions.County
+			case "city", "prefecture":
+				lv = divisions.City
+			case "province":
+				lv = divisions.Province
+			}
+			if lv == 0 {
+				continue
+			}
+			var py strings.Builder
+			for _, w := range words[i : i+n] {
+				py.WriteString(strings.ToLower(trimPossessive(text[w[0]:w[1]])))
+			}
+			for _, u := range g.Pinyin(py.String()) {
+				if u.Level == lv || (lv == divisions.City && u.Level == divisions.County && strings.HasSuffix(u.Name, "市")) {
+					add(u)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// inArea reports whether a stored unit lies in area, by its division code
+// or, for a unit the gazetteer did not settle, by the county, city or
+// province its report states.
+func inArea(tn townName, area divisions.Unit) bool {
+	if tn.code != "" {
+		return strings.HasPrefix(tn.code, area.Code) && tn.code != area.Code
+	}
+	switch area.Level {
+	case divisions.County:
+		return tn.county == area.Name && tn.full != area.Name
+	case divisions.City:
+		return tn.city == area.Name
+	case divisions.Province:
+		return tn.province == area.Name
+	}
+	return false
+}
+
+// areaScope returns the stored units in the areas a question names when it
+// asks across an area's units, in stored order.
+func areaScope(text string, towns []townName) ([]string, bool) {
+	if !areaAsked(text) {
+		return nil, false
+	}
+	areas := areaNamed(text)
+	if len(areas) == 0 {
+		return nil, false
+	}
+	// The narrowest area named decides: 重庆市綦江区各镇 is 綦江区.
+	sort.SliceStable(areas, func(i, j int) bool { return areas[i].Level > areas[j].Level })
+	var out []string
+	for _, tn := range towns {
+		if inArea(tn, areas[0]) {
+			out = append(out, tn.full)
+		}
+	}
+	return out, true
+}
+
+// gazetteerPlace returns a unit the question names that the gazetteer
+// knows, as the refusal names it: "东溪镇（重庆市綦江区）", or with several
+// namesakes "东溪镇（重庆市綦江区、重庆市忠县、四川省苍溪县）". Areas the
+// question also names narrow namesakes down. ok is false when the
+// question names no gazetteer unit.
+func gazetteerPlace(text, lang string) (string, bool) {
+	g := divisions.Default()
+	var cands []divisions.Unit
+	name := ""
+	for _, f := range g.Find(text) {
+		if f.Name.Form == divisions.ShortForm || f.Name.Form == divisions.Weak {
+			continue
+		}
+		u := g.Unit(f.Name.Units[0])
+		if u.Level != divisions.Township && u.Level != divisions.County {
+			continue
+		}
+		if name == "" || len(f.Name.Text) > len(name) || (u.Level == divisions.Township && g.Unit(cands[0].ID).Level != divisions.Township) {
+			name, cands = f.Name.Text, g.Named(f.Name.Text)
+		}
+	}
+	if name == "" && lang == "en" {
+		name, cands = pinyinPlace(text)
+	}
+	if name == "" {
+		return "", false
+	}
+	var kept []divisions.Unit
+	for _, u := range cands {
+		if u.Level == divisions.Township || u.Level == divisions.County {
+			kept = append(kept, u)
+		}
+	}
+	if areas := areaNamed(strings.ReplaceAll(text, name, " ")); len(areas) > 0 {
+		var in []divisions.Unit
+		for _, u := range kept {
+			for _, a := range areas {
+				if g.Within(u, a) && u.ID != a.ID {
+					in = append(in, u)
+					break
+				}
+			}
+		}
+		if len(in) > 0 {
+			kept = in
+		}
+	}
+	if lang == "en" && len(kept) > 1 {
+		lower := strings.ToLower(text)
+		var in []divisions.Unit
+	units:
+		for _, u := range kept {
+			p := g.PathOf(u)
+			for _, a := range []string{p.County, p.City} {
+				for _, au := range g.Named(a) {
+					if py := pinyinForms(au.Short); au.Short != "" && len(py) > 0 && len(py[0]) >= 4 && containsWord(lower, py[0]) {
+						in = append(in, u)
+						continue units
+					}
+				}
+			}
+		}
+		if len(in) > 0 {
+			kept = in
+		}
+	}
+	var where []string
+	for i, u := range kept {
+		if i == 4 {
+			where = append(where, say(lang, "等", "…"))
+			break
+		}
+		p := g.PathOf(u)
+		w := p.Province
+		if p.City != p.Province {
+			w += p.City
+		}
+		if u.Level == divisions.Township {
+			w += p.County
+		}
+		where = append(where, w)
+	}
+	if len(where) == 0 {
+		return name, true
+	}
+	return name + "（" + strings.Join(where, "、") + "）", true
+}
+
+// pinyinPlace reads a unit named in pinyin and an English kind word:
+// "Dongxi town" (镇), "Lizi township" (乡), "Jinlong subdistrict" (街道),
+// "Haidian district" (区), "Xun county" (县).
+func pinyinPlace(text string) (string, []divisions.Unit) {
+	g := divisions.Default()
+	words := latinWord.FindAllStringIndex(text, -1)
+	for i := range words {
+		for n := 1; n <= 3 && i+n < len(words); n++ {
+			kind := strings.ToLower(text[words[i+n][0]:words[i+n][1]])
+			var sufs []string
+			switch kind {
+			case "town":
+				sufs = []string{"镇"}
+			case "township":
+				sufs = []string{"乡"}
+			case "subdistrict", "street":
+				sufs = []string{"街道"}
+			case "district":
+				sufs = []string{"区"}
+			case "county":
+				sufs = []string{"县", "自治县"}
+			default:
+				continue
+			}
+			var py strings.Builder
+			for _, w := range words[i : i+n] {
+				py.WriteString(strings.ToLower(trimPossessive(text[w[0]:w[1]])))
+			}
+			var hits []divisions.Unit
+			for _, u := range g.Pinyin(py.String()) {
+				for _, s := range sufs {
+					if strings.HasSuffix(u.Name, s) && (u.Level == divisions.Township || u.Level == divisions.County) {
+						hits = append(hits, u)
+						break
+					}
+				}
+			}
+			if len(hits) > 0 {
+				name := hits[0].Name
+				var same []divisions.Unit
+				for _, u := range hits {
+					if u.Name == name {
+						same = append(same, u)
+					}
+				}
+				return name, same
+			}
+		}
+	}
+	return "", nil
+}
+
+// namesTownOutside reports whether the question named a stored unit of
+// township level: then it asks about that unit, not across an area.
+func namesTownOutside(named []string, towns []townName) bool {
+	for _, n := range named {
+		for _, tn := range towns {
+			if tn.full == n && !isCountyName(n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isCountyName(n string) bool {
+	for _, u := range divisions.Default().Named(n) {
+		if u.Name == n && u.Level == divisions.County {
+			return true
+		}
+	}
+	return false
+}
+
+// gazetteerArea names the narrowest area a question names, for a refusal.
+func gazetteerArea(text, lang string) (string, bool) {
+	areas := areaNamed(text)
+	if len(areas) == 0 {
+		return "", false
+	}
+	sort.SliceStable(areas, func(i, j int) bool { return areas[i].Level > areas[j].Level })
+	return areas[0].Name, true
+}
