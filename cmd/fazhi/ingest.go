@@ -199,10 +199,10 @@ func (p *progress) done(path string, res rag.IngestResult) {
 	}
 	r := res.Report
 	if res.DuplicateOf != "" {
-		fmt.Fprintf(p.w, "%-9s %s  same content as %s (%s %d)\n", res.Status, path, res.DuplicateOf, r.Town, r.Year)
+		fmt.Fprintf(p.w, "%-9s %s  same content as %s (%s %d)\n", res.Status, path, res.DuplicateOf, r.Unit(), r.Year)
 		return
 	}
-	fmt.Fprintf(p.w, "%-9s %s  %s %d  chunks=%d facts=%d\n", res.Status, path, r.Town, r.Year, r.Chunks, r.Facts)
+	fmt.Fprintf(p.w, "%-9s %s  %s %d  chunks=%d facts=%d\n", res.Status, path, r.Unit(), r.Year, r.Chunks, r.Facts)
 }
 
 func (p *progress) fail(path string, err error, stderr io.Writer) {

@@ -1,0 +1,86 @@
+package rag_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fazhi/rag"
+)
+
+// TestPlacesInQuestions asks about places on a store of the seeds and the
+// real development set: short names and pinyin reach the right report, a
+// district with 各街道 lists every stored unit of it, a unit the gazetteer
+// knows but the store lacks is refused by name and place, a body phrase is
+// no place, and a follow-up about an unknown place refuses.
+func TestPlacesInQuestions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests 45 reports")
+	}
+	ctx := context.Background()
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	e, err := rag.NewEngine(ctx, mustOpenSQLite(t, t.TempDir(), emb), emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{"../testdata/reports", "../testdata/real/docs"} {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, de := range ents {
+			if _, err := e.IngestPath(ctx, filepath.Join(dir, de.Name())); err != nil {
+				t.Fatalf("IngestPath(%s): %v", de.Name(), err)
+			}
+		}
+	}
+	tests := []struct {
+		name     string
+		question string
+		history  []rag.Turn
+		cites    string   // a cited source that must be there
+		has      []string // in the answer
+		hasNot   []string
+	}{
+		{name: "short name", question: "桂花园2025年对多少项重大决策开展了合法性审查?", cites: "05_guihuayuan_2025.txt", has: []string{"12"}},
+		{name: "pinyin", question: "What was the pass rate of Guihuayuan township's in-service cadres in the “如法网” study exam in 2025?", cites: "05_guihuayuan_2025.txt"},
+		{name: "county-level report by short name", question: "海淀2020年法治政府建设情况报告的标题是什么?", cites: "07_haidianqu_2020.txt"},
+		{name: "district's subdistricts", question: "上城区各街道开展了哪些法治宣传?", has: []string{"南星街道", "四季青街道"}, hasNot: []string{"浦沿街道"}},
+		{name: "city's units", question: "杭州市哪个街道审查合同最多?", has: []string{"南星街道", "四季青街道", "浦沿街道"}, hasNot: []string{"海淀区"}},
+		{name: "year before the unit", question: "2021年鱼复街道调解了多少纠纷?", has: []string{"没有鱼复街道（重庆市奉节县）的报告"}, hasNot: []string{"年鱼复"}},
+		{name: "namesakes told apart in English", question: "Dongxi town in Qijiang: how many disputes were mediated in 2021?", has: []string{"东溪镇（重庆市綦江区）"}, hasNot: []string{"忠县"}},
+		{name: "namesakes listed", question: "东溪镇2021年调解了多少纠纷?", has: []string{"东溪镇（重庆市綦江区、重庆市忠县、四川省广元市苍溪县）"}},
+		{name: "a body phrase is no place", question: "不断强化镇2021年调解了多少纠纷?", hasNot: []string{"没有不断强化镇"}},
+		{name: "follow-up about an unknown place", question: "那三川镇呢？", history: []rag.Turn{{Role: "user", Content: "万古镇2025年开展专题学习多少次?"}}, has: []string{"没有三川镇"}},
+		{name: "refusal names units, none unidentified", question: "黄桷镇2021年调解了多少纠纷?", has: []string{"万古镇（2025）", "兴国县（2024）"}, hasNot: []string{"未识别单位"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := e.Ask(ctx, rag.Question{Text: tt.question, History: tt.history})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.cites != "" {
+				found := false
+				for _, c := range a.Citations {
+					found = found || filepath.Base(c.Source) == tt.cites
+				}
+				if !found {
+					t.Errorf("no citation of %s: %q", tt.cites, a.Answer)
+				}
+			}
+			for _, s := range tt.has {
+				if !strings.Contains(a.Answer, s) {
+					t.Errorf("answer lacks %q:\n%s", s, a.Answer)
+				}
+			}
+			for _, s := range tt.hasNot {
+				if strings.Contains(a.Answer, s) {
+					t.Errorf("answer has %q:\n%s", s, a.Answer)
+				}
+			}
+		})
+	}
+}
