@@ -519,3 +519,73 @@ func TestKeywordRanksLikeSQLite(t *testing.T) {
 		})
 	}
 }
+
+// TestSetMetaConformance rewrites a stored report's metadata (as fazhi
+// reindex does) on both stores: the report lists the new fields, its text
+// is kept, and its chunks are found under the new unit and year, by scope
+// and by vector, with no embedding.
+func TestSetMetaConformance(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			emb := rag.HashEmbedder(64)
+			s := mustOpen(t, be, be.newLoc(t), emb)
+			a, b, _ := fixtures(t, emb)
+			put(t, s, a, rag.StatusNew)
+			put(t, s, b, rag.StatusNew)
+			if err := s.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			v0, _ := s.Version(ctx)
+			next := a.rep
+			next.Text = ""
+			next.Place, next.Town, next.Level, next.County, next.City, next.Province, next.DivisionCode, next.Year =
+				"东溪镇", "东溪镇", ingest.LevelTownship, "綦江区", "重庆市", "重庆市", "500110109", 2021
+			if err := s.SetMeta(ctx, next); err != nil {
+				t.Fatal(err)
+			}
+			if v1, _ := s.Version(ctx); v1 == v0 {
+				t.Errorf("Version after SetMeta: still %d", v1)
+			}
+			if err := s.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if text, err := s.ReportText(ctx, "id-a"); err != nil || text != "全文" {
+				t.Errorf("ReportText = %q, %v; want the stored text", text, err)
+			}
+			if _, err := s.ReportText(ctx, "nope"); !errors.Is(err, rag.ErrNotFound) {
+				t.Errorf("ReportText(nope) err = %v, want ErrNotFound", err)
+			}
+			reps, err := s.Reports(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, r := range reps {
+				if r.ID == "id-a" {
+					found = true
+					if r.Place != "东溪镇" || r.County != "綦江区" || r.City != "重庆市" || r.DivisionCode != "500110109" || r.Year != 2021 {
+						t.Errorf("report after SetMeta: %+v", r.Report)
+					}
+				}
+			}
+			if !found {
+				t.Fatal("report id-a gone after SetMeta")
+			}
+			scope := rag.Scope{Towns: []string{"东溪镇"}, Year: 2021}
+			if hits, err := s.Chunks(ctx, scope); err != nil || len(hits) != 2 {
+				t.Errorf("Chunks(东溪镇 2021) = %d hits, %v; want 2", len(hits), err)
+			}
+			hits, err := s.Vector(ctx, a.chunks[0].Embedding, scope, 5)
+			if err != nil || len(hits) == 0 || hits[0].ReportID != "id-a" {
+				t.Errorf("Vector(东溪镇 2021) = %+v, %v; want id-a's chunks", hits, err)
+			}
+			if hits, err := s.Chunks(ctx, rag.Scope{Towns: []string{"渔门镇"}}); err != nil || len(hits) != 0 {
+				t.Errorf("Chunks(渔门镇) = %d hits, %v; want none left under the old unit", len(hits), err)
+			}
+			if err := s.SetMeta(ctx, ingest.Report{ID: "nope"}); !errors.Is(err, rag.ErrNotFound) {
+				t.Errorf("SetMeta(nope) err = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}

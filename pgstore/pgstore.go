@@ -440,6 +440,45 @@ func (s *Store) Delete(ctx context.Context, source string) error {
 	return nil
 }
 
+// ReportText returns the cleaned text of the report with this ID.
+func (s *Store) ReportText(ctx context.Context, id string) (string, error) {
+	var text string
+	if err := s.pool.QueryRow(ctx, `SELECT text FROM reports WHERE id = $1`, id).Scan(&text); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return "", fmt.Errorf("report %s: %w", id, rag.ErrNotFound)
+		}
+		return "", fmt.Errorf("read report %s: %w", id, err)
+	}
+	return text, nil
+}
+
+// SetMeta rewrites a stored report's metadata and the unit and year its
+// chunks are filed under, in one transaction; vectors are not touched.
+func (s *Store) SetMeta(ctx context.Context, rep ingest.Report) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE reports SET title = $2, town = $3, county = $4, place = $5, level = $6, city = $7, province = $8, division_code = $9, year = $10, date = $11, doc_number = $12 WHERE id = $1`,
+			rep.ID, clean(rep.Title), clean(rep.Unit()), clean(rep.County), clean(rep.Place), clean(rep.Level), clean(rep.City), clean(rep.Province), clean(rep.DivisionCode), rep.Year, clean(rep.Date), clean(rep.DocNumber))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("report %s: %w", rep.ID, rag.ErrNotFound)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE chunks SET town = $2, year = $3 WHERE report_id = $1`, rep.ID, clean(rep.Unit()), rep.Year); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE corpus SET version = version + 1`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set metadata of %s: %w", rep.Source, err)
+	}
+	return nil
+}
+
 // Reports lists the stored reports, by town, year and source.
 func (s *Store) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 	rows, err := s.pool.Query(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.place, r.level, r.city, r.province, r.division_code, r.year, r.date, r.doc_number, r.ingested_at,

@@ -435,6 +435,40 @@ func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Repo
 	return rep, stored, facts, nil
 }
 
+// Reindex detects every stored report's metadata again from its stored
+// text, as this version of ingest reads it, and rewrites what changed:
+// a store made before the place fields gets them without re-embedding
+// anything. It returns the reports it changed, with their new metadata.
+func (e *Engine) Reindex(ctx context.Context) ([]ReportInfo, error) {
+	reps, err := e.store.Reports(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var changed []ReportInfo
+	for _, r := range reps {
+		text, err := e.store.ReportText(ctx, r.ID)
+		if err != nil {
+			return changed, err
+		}
+		next := r.Report
+		ApplyMeta(&next, ingest.DetectMetaFile(text, r.Source))
+		next.Text = ""
+		if next == r.Report {
+			continue
+		}
+		if err := e.store.SetMeta(ctx, next); err != nil {
+			return changed, err
+		}
+		changed = append(changed, ReportInfo{Report: next, Chunks: r.Chunks, Facts: r.Facts})
+	}
+	if len(changed) > 0 {
+		e.cacheMu.Lock()
+		e.docs = map[string]*reportDoc{}
+		e.cacheMu.Unlock()
+	}
+	return changed, e.refresh(ctx)
+}
+
 // ApplyMeta copies detected metadata onto a report.
 func ApplyMeta(rep *ingest.Report, m ingest.Meta) {
 	rep.Title, rep.Place, rep.Level, rep.Town, rep.County = m.Title, m.Place, m.Level, m.Town, m.County

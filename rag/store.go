@@ -64,6 +64,12 @@ type Store interface {
 	Keyword(ctx context.Context, tokens []string, s Scope, k int) ([]Hit, error)
 	Vector(ctx context.Context, v []float32, s Scope, k int) ([]Hit, error)
 	Counts(ctx context.Context) (reports, chunks, facts int, err error)
+	// ReportText returns the cleaned text of the report with this ID.
+	ReportText(ctx context.Context, id string) (string, error)
+	// SetMeta rewrites the metadata of the stored report with rep's ID
+	// (title, place and where it lies, year, date, document number) and
+	// what its chunks are filed under; text, chunks and vectors stay.
+	SetMeta(ctx context.Context, rep ingest.Report) error
 	// Version changes whenever any process commits a change.
 	Version(ctx context.Context) (int64, error)
 	// Refresh brings in-memory indexes up to date with changes made by

@@ -100,6 +100,7 @@ type SQLite struct {
 
 type loadedReport struct {
 	town string
+	year int
 	ids  []string
 }
 
@@ -379,6 +380,49 @@ func (s *SQLite) Delete(ctx context.Context, source string) error {
 	return nil
 }
 
+// ReportText returns the cleaned text of the report with this ID.
+func (s *SQLite) ReportText(ctx context.Context, id string) (string, error) {
+	var text string
+	if err := s.db.QueryRowContext(ctx, `SELECT text FROM reports WHERE id = ?`, id).Scan(&text); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("report %s: %w", id, rag.ErrNotFound)
+		}
+		return "", fmt.Errorf("read report %s: %w", id, err)
+	}
+	return text, nil
+}
+
+// SetMeta rewrites a stored report's metadata and the unit and year its
+// chunks are filed under, in one transaction; vectors are not touched (the
+// index moves them to their new unit on the next Refresh).
+func (s *SQLite) SetMeta(ctx context.Context, rep ingest.Report) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	err := retryBusy(ctx, func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET title = ?, town = ?, county = ?, place = ?, level = ?, city = ?, province = ?, division_code = ?, year = ?, date = ?, doc_number = ? WHERE id = ?`,
+			rep.Title, rep.Unit(), rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, rep.Year, rep.Date, rep.DocNumber, rep.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("report %s: %w", rep.ID, rag.ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE chunks_fts SET town = ?, year = ? WHERE rowid IN (SELECT id FROM chunks WHERE report_id = ?)`, rep.Unit(), rep.Year, rep.ID); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+	if err != nil {
+		return fmt.Errorf("set metadata of %s: %w", rep.Source, err)
+	}
+	return nil
+}
+
 // Reports lists the stored reports, by town, year and source.
 func (s *SQLite) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.place, r.level, r.city, r.province, r.division_code, r.year, r.date, r.doc_number, r.ingested_at,
@@ -636,22 +680,26 @@ func (s *SQLite) Version(ctx context.Context) (int64, error) {
 func (s *SQLite) Refresh(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rows, err := s.db.QueryContext(ctx, `SELECT id, town FROM reports`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, town, year FROM reports`)
 	if err != nil {
 		return fmt.Errorf("refresh index: %w", err)
 	}
-	stored := map[string]string{}
+	stored := map[string]loadedReport{}
 	for rows.Next() {
-		var id, town string
-		if err := rows.Scan(&id, &town); err != nil {
+		var id string
+		var r loadedReport
+		if err := rows.Scan(&id, &r.town, &r.year); err != nil {
 			rows.Close()
 			return fmt.Errorf("refresh index: %w", err)
 		}
-		stored[id] = town
+		stored[id] = r
 	}
 	rows.Close()
 	for id, lr := range s.loaded {
-		if _, ok := stored[id]; ok {
+		// A report gone, or filed under another unit or year since it was
+		// loaded (fazhi reindex), leaves its collection; one that is still
+		// stored is loaded again below.
+		if r, ok := stored[id]; ok && r.town == lr.town && r.year == lr.year {
 			continue
 		}
 		if c := s.byTown[lr.town]; c != nil && len(lr.ids) > 0 {
@@ -715,7 +763,7 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 			return fmt.Errorf("refresh index: %w", err)
 		}
 		lr := added[rid]
-		lr.town = town
+		lr.town, lr.year = town, year
 		lr.ids = append(lr.ids, sid)
 		added[rid] = lr
 	}
@@ -723,7 +771,9 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 		return fmt.Errorf("refresh index: %w", err)
 	}
 	for _, id := range missing {
-		s.loaded[id] = added[id] // a report with no chunks is loaded too
+		lr := added[id]
+		lr.town, lr.year = stored[id].town, stored[id].year // a report with no chunks is loaded too
+		s.loaded[id] = lr
 	}
 	return nil
 }

@@ -45,6 +45,31 @@ func runDocs(ctx context.Context, args []string, env func(string) string, stdout
 	return tw.Flush()
 }
 
+// runReindex detects every stored report's metadata again from its stored
+// text and rewrites what changed, printing each change; vectors are kept.
+func runReindex(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlagSet("reindex", stderr)
+	commonFlags(fs, &c, env)
+	if _, err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	eng, st, err := c.open(ctx, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	changed, err := eng.Reindex(ctx)
+	for _, r := range changed {
+		fmt.Fprintf(stdout, "%s  %s %s %s%s%s %d\n", r.Source, r.Place, r.Level, r.Province, r.City, r.County, r.Year)
+	}
+	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	fmt.Fprintf(stdout, "%d reports changed\n", len(changed))
+	return nil
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

@@ -7,6 +7,7 @@
 //	fazhi ask [--json] QUESTION
 //	fazhi serve [--addr 127.0.0.1:8080]
 //	fazhi docs [--json]
+//	fazhi reindex
 //	fazhi facts [--town T] [--year Y] [--metric M] [--q TEXT] [--json | --csv | --xlsx]
 //	fazhi eval [--min F] FILE.jsonl
 //	fazhi bench [--reports N]
@@ -55,6 +56,7 @@ Usage:
   fazhi ask [flags] QUESTION       answer a question (--json for the API object)
   fazhi serve [flags]              HTTP API, web page and Telegram bot
   fazhi docs [flags]               list stored reports (--json)
+  fazhi reindex [flags]            detect stored reports' metadata again (no re-embedding)
   fazhi facts [flags]              list stated figures (--json, --csv, --xlsx)
   fazhi eval [flags] FILE.jsonl    run an evaluation question file
   fazhi bench [flags]              ingest and ask benchmarks on look-alike reports
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runServe(ctx, rest, env, stdout, stderr)
 	case "docs":
 		return runDocs(ctx, rest, env, stdout, stderr)
+	case "reindex":
+		return runReindex(ctx, rest, env, stdout, stderr)
 	case "facts":
 		return runFacts(ctx, rest, env, stdout, stderr)
 	case "eval":
