@@ -65,7 +65,8 @@ func TestWebPageChromium(t *testing.T) {
 		answer: yumenAnswer(),
 		facts:  sampleFacts(),
 		reports: []rag.ReportInfo{{
-			Report: ingest.Report{Source: "000_cd4b96a87fea5f69.txt", Title: "渔门镇2020年度法治政府建设工作报告", Town: "渔门镇", County: "盐边县", Year: 2020},
+			Report: ingest.Report{Source: "000_cd4b96a87fea5f69.txt", Title: "渔门镇2020年度法治政府建设工作报告", Place: "渔门镇", Level: ingest.LevelTownship, Town: "渔门镇", County: "盐边县",
+				City: "攀枝花市", Province: "四川省", DivisionCode: "510422102", Year: 2020},
 			Chunks: 12, Facts: 30,
 		}},
 	}
@@ -194,7 +195,9 @@ func TestWebPageChromium(t *testing.T) {
 	// The reports tab lists /v1/documents.
 	must(p.eval(ctx, `document.getElementById("tab-docs").click()`, nil))
 	must(p.waitFor(ctx, "the reports table", `document.querySelector("#docs-table tbody") &&
-		document.querySelector("#docs-table tbody").textContent.includes("渔门镇2020年度法治政府建设工作报告")`))
+		document.querySelector("#docs-table tbody").textContent.includes("渔门镇2020年度法治政府建设工作报告") &&
+		document.querySelector("#docs-table tbody").textContent.includes("四川省攀枝花市") &&
+		document.querySelector("#docs-table tbody").textContent.includes("乡镇/街道")`))
 	shot("reports.png")
 
 	// Nothing left this server.

@@ -447,8 +447,10 @@
         b.addEventListener("click", function () { openDocument(d.source, ""); });
         td.appendChild(b);
         tr.appendChild(td);
-        tr.appendChild(el("td", "nowrap", d.town));
-        tr.appendChild(el("td", "nowrap", d.county));
+        tr.appendChild(el("td", "nowrap", d.place || d.town));
+        tr.appendChild(el("td", "nowrap", d.level === "county" ? "县/区" : d.level === "township" ? "乡镇/街道" : ""));
+        tr.appendChild(el("td", "nowrap", d.level === "county" ? "" : d.county));
+        tr.appendChild(el("td", "nowrap", [d.province, d.city === d.province ? "" : d.city].join("")));
         tr.appendChild(el("td", "num", d.year || ""));
         tr.appendChild(el("td", "nowrap", d.doc_number));
         tr.appendChild(el("td", "num", d.chunks));
