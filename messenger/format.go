@@ -257,7 +257,7 @@ func ReportsSpans(rs []rag.ReportInfo) []Span {
 	rs = slices.Clone(rs)
 	slices.SortStableFunc(rs, func(a, b rag.ReportInfo) int {
 		// Reports of unknown town go last.
-		return cmp.Or(cmp.Compare(boolInt(a.Town == ""), boolInt(b.Town == "")), cmp.Compare(a.Town, b.Town),
+		return cmp.Or(cmp.Compare(boolInt(a.Unit() == ""), boolInt(b.Unit() == "")), cmp.Compare(a.Unit(), b.Unit()),
 			cmp.Compare(a.Year, b.Year), cmp.Compare(a.Source, b.Source))
 	})
 	spans := []Span{Styled(StyleBold, fmt.Sprintf("已收录 %d 份报告", len(rs))), Plain("\n")}
@@ -273,7 +273,7 @@ func ReportsSpans(rs []rag.ReportInfo) []Span {
 }
 
 func reportLine(r ingest.Report) string {
-	town := cmp.Or(r.Town, "未知乡镇")
+	town := cmp.Or(r.Unit(), "未知乡镇") // a county's own report goes by the county
 	year := "年份未知"
 	if r.Year != 0 {
 		year = strconv.Itoa(r.Year) + "年"

@@ -624,6 +624,7 @@ func variant(p prepared, n int) prepared {
 	q.rep.ID = fmt.Sprintf("%s-%04d", p.rep.ID[:16], n)
 	q.rep.Source = fmt.Sprintf("variant-%04d.txt", n)
 	q.rep.Town = fmt.Sprintf("%s%d", p.rep.Town, n)
+	q.rep.Place = q.rep.Town
 	q.chunks = slices.Clone(p.chunks)
 	for i := range q.chunks {
 		q.chunks[i].ReportID = q.rep.ID
