@@ -2,7 +2,6 @@ package rag_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,22 +19,7 @@ func TestPlacesInQuestions(t *testing.T) {
 		t.Skip("ingests 45 reports")
 	}
 	ctx := context.Background()
-	emb := rag.HashEmbedder(rag.DefaultDim)
-	e, err := rag.NewEngine(ctx, mustOpenSQLite(t, t.TempDir(), emb), emb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, dir := range []string{"../testdata/reports", "../testdata/real/docs"} {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, de := range ents {
-			if _, err := e.IngestPath(ctx, filepath.Join(dir, de.Name())); err != nil {
-				t.Fatalf("IngestPath(%s): %v", de.Name(), err)
-			}
-		}
-	}
+	e := mustRealEngine(t)
 	tests := []struct {
 		name     string
 		question string

@@ -19,33 +19,39 @@ const (
 	realFloorHeadline = 47  // of 78 figure questions
 )
 
+// mustRealEngine returns an engine over a new store holding the seed
+// reports and the 40 real reports of testdata/real/docs.
+func mustRealEngine(tb testing.TB) *rag.Engine {
+	tb.Helper()
+	ctx := context.Background()
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	e, err := rag.NewEngine(ctx, mustOpenSQLite(tb, tb.TempDir(), emb), emb)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, dir := range []string{"../testdata/reports", "../testdata/real/docs"} {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, de := range ents {
+			if !strings.HasSuffix(de.Name(), ".txt") {
+				continue
+			}
+			if _, err := e.IngestPath(ctx, filepath.Join(dir, de.Name())); err != nil {
+				tb.Fatalf("IngestPath(%s): %v", de.Name(), err)
+			}
+		}
+	}
+	return e
+}
+
 func TestRealDevelopmentSet(t *testing.T) {
 	if testing.Short() {
 		t.Skip("ingests 45 reports")
 	}
 	ctx := context.Background()
-	emb := rag.HashEmbedder(rag.DefaultDim)
-	e, err := rag.NewEngine(ctx, mustOpenSQLite(t, t.TempDir(), emb), emb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []string
-	for _, dir := range []string{"../testdata/reports", "../testdata/real/docs"} {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, de := range ents {
-			if strings.HasSuffix(de.Name(), ".txt") {
-				files = append(files, filepath.Join(dir, de.Name()))
-			}
-		}
-	}
-	for _, f := range files {
-		if _, err := e.IngestPath(ctx, f); err != nil {
-			t.Fatalf("IngestPath(%s): %v", f, err)
-		}
-	}
+	e := mustRealEngine(t)
 	cases, err := eval.ReadFile("../testdata/real/qa.jsonl")
 	if err != nil {
 		t.Fatal(err)
