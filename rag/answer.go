@@ -353,12 +353,15 @@ func say(lang, zh, en string) string {
 	return zh
 }
 
-func listTowns(c *catalog, lang string) string {
+func listTowns(c *catalog, lang string, only []string) string {
 	byTown := map[string][]int{}
 	isUnit := map[string]bool{}
 	var order []string
 	for _, r := range c.reports {
 		name := r.Unit()
+		if only != nil && !contains(only, name) {
+			continue
+		}
 		isUnit[name] = name != ""
 		if name == "" {
 			// A report whose unit was not found goes by its title, or its

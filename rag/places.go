@@ -122,7 +122,7 @@ func areaScope(text string, towns []townName) ([]string, bool) {
 // namesakes "东溪镇（重庆市綦江区、重庆市忠县、四川省苍溪县）". Areas the
 // question also names narrow namesakes down. ok is false when the
 // question names no gazetteer unit.
-func gazetteerPlace(text, lang string) (string, bool) {
+func gazetteerPlace(text, lang string) (string, []string, bool) {
 	g := divisions.Default()
 	var cands []divisions.Unit
 	name := ""
@@ -142,7 +142,7 @@ func gazetteerPlace(text, lang string) (string, bool) {
 		name, cands = pinyinPlace(text)
 	}
 	if name == "" {
-		return "", false
+		return "", nil, false
 	}
 	var kept []divisions.Unit
 	for _, u := range cands {
@@ -183,6 +183,10 @@ func gazetteerPlace(text, lang string) (string, bool) {
 			kept = in
 		}
 	}
+	var codes []string
+	for _, u := range kept {
+		codes = append(codes, u.Code)
+	}
 	var where []string
 	for i, u := range kept {
 		if i == 4 {
@@ -200,9 +204,9 @@ func gazetteerPlace(text, lang string) (string, bool) {
 		where = append(where, w)
 	}
 	if len(where) == 0 {
-		return name, true
+		return name, codes, true
 	}
-	return name + "（" + strings.Join(where, "、") + "）", true
+	return name + "（" + strings.Join(where, "、") + "）", codes, true
 }
 
 // pinyinPlace reads a unit named in pinyin and an English kind word:
@@ -287,4 +291,25 @@ func gazetteerArea(text, lang string) (string, bool) {
 	}
 	sort.SliceStable(areas, func(i, j int) bool { return areas[i].Level > areas[j].Level })
 	return areas[0].Name, true
+}
+
+// nearTowns returns the stored units nearest to the gazetteer units with
+// these codes: those of the same county, else of the same city, else of
+// the same province; nil when none is that near.
+func nearTowns(towns []townName, codes []string) []string {
+	for _, n := range []int{6, 4, 2} {
+		var out []string
+		for _, tn := range towns {
+			for _, code := range codes {
+				if len(code) >= n && len(tn.code) >= n && tn.code[:n] == code[:n] && tn.code != code {
+					out = append(out, tn.full)
+					break
+				}
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
 }

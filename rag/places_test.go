@@ -36,6 +36,7 @@ func TestPlacesInQuestions(t *testing.T) {
 		{name: "year before the unit", question: "2021年鱼复街道调解了多少纠纷?", has: []string{"没有鱼复街道（重庆市奉节县）的报告"}, hasNot: []string{"年鱼复"}},
 		{name: "namesakes told apart in English", question: "Dongxi town in Qijiang: how many disputes were mediated in 2021?", has: []string{"东溪镇（重庆市綦江区）"}, hasNot: []string{"忠县"}},
 		{name: "namesakes listed", question: "东溪镇2021年调解了多少纠纷?", has: []string{"东溪镇（重庆市綦江区、重庆市忠县、四川省广元市苍溪县）"}},
+		{name: "nearest stored units", question: "2024年杭州市西湖区北山街道调解了多少纠纷?", has: []string{"没有北山街道（浙江省杭州市西湖区）的报告", "附近有报告的单位：南星街道（2022）、四季青街道（2023）、浦沿街道（2024）。"}},
 		{name: "a body phrase is no place", question: "不断强化镇2021年调解了多少纠纷?", hasNot: []string{"没有不断强化镇"}},
 		{name: "follow-up about an unknown place", question: "那三川镇呢？", history: []rag.Turn{{Role: "user", Content: "万古镇2025年开展专题学习多少次?"}}, has: []string{"没有三川镇"}},
 		{name: "refusal names units, none unidentified", question: "黄桷镇2021年调解了多少纠纷?", has: []string{"万古镇（2025）", "兴国县（2024）"}, hasNot: []string{"未识别单位"}},

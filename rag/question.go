@@ -32,6 +32,7 @@ type Query struct {
 	UnknownTown string   // a place the question names that no stored report is about
 	ReportIDs   []string // when set, the reports in scope (a place found only in titles)
 	Area        bool     // Towns are every stored unit of a county, city or province the question names
+	Near        []string // for an UnknownTown the gazetteer knows: the stored units nearest to it
 	Year        int
 	Kind        string
 	Units       []string // acceptable units for the figure asked for; nil = any
@@ -208,8 +209,8 @@ func analyse(text string, towns []townName, g *Glossary) Query {
 		}
 	}
 	if len(q.Towns) == 0 && q.UnknownTown == "" {
-		if p, ok := gazetteerPlace(text, q.Lang); ok {
-			q.UnknownTown = p
+		if p, codes, ok := gazetteerPlace(text, q.Lang); ok {
+			q.UnknownTown, q.Near = p, nearTowns(towns, codes)
 		} else {
 			q.UnknownTown = unknownPlace(text, q.Lang, g)
 		}
