@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode"
@@ -53,6 +54,7 @@ type layout struct {
 	leadStart  int    // byte range of the first body sentence
 	leadEnd    int
 	books      [][2]int // byte ranges inside 《…》
+	hosts      []string // host names of web addresses in the text
 	fileLetter string   // the file name's letters, lower case: "huangshi"
 }
 
@@ -125,6 +127,9 @@ func newLayout(text string, titleIdx int, fileName string) *layout {
 			}
 		}
 		l.leadEnd = l.leadStart + end
+	}
+	for _, m := range hostRe.FindAllStringSubmatch(text, 8) {
+		l.hosts = append(l.hosts, strings.ToLower(m[1]))
 	}
 	for _, m := range bookRe.FindAllStringIndex(text, -1) {
 		l.books = append(l.books, [2]int{m[0], m[1]})
@@ -322,7 +327,7 @@ func detectPlace(text string, titleIdx int, fileName string) place {
 	switch {
 	case level == LevelCounty:
 		p = place{name: county.name, level: LevelCounty}
-		if u, ok := pick(g, county.units, areas); ok {
+		if u, ok := pick(g, county.units, areas, l.hosts); ok {
 			p.link(g, u)
 		}
 	case town != nil:
@@ -330,7 +335,7 @@ func detectPlace(text string, titleIdx int, fileName string) place {
 		if town.weak && len(town.units) > 0 {
 			p.name = g.Unit(town.units[0]).Name
 		}
-		if u, ok := pick(g, town.units, areas); ok {
+		if u, ok := pick(g, town.units, areas, l.hosts); ok {
 			p.link(g, u)
 		}
 	}
@@ -348,7 +353,10 @@ func (p *place) link(g *divisions.Gazetteer, u divisions.Unit) {
 
 // pick chooses among the units a name may be the one the text's named
 // areas speak for; with one unit it is that one. A tie leaves it open.
-func pick(g *divisions.Gazetteer, ids []int32, areas map[int32]float64) (divisions.Unit, bool) {
+//
+// The web address a page was saved from ("来源: http://www.dongkou.gov.cn/…")
+// counts too: government sites are named for their county in pinyin.
+func pick(g *divisions.Gazetteer, ids []int32, areas map[int32]float64, hosts []string) (divisions.Unit, bool) {
 	if len(ids) == 1 {
 		return g.Unit(ids[0]), true
 	}
@@ -359,6 +367,9 @@ func pick(g *divisions.Gazetteer, ids []int32, areas map[int32]float64) (divisio
 		for _, lv := range []divisions.Level{divisions.County, divisions.City, divisions.Province} {
 			if a, ok := g.Above(u, lv); ok && a.ID != u.ID {
 				w += areas[a.ID] * float64(lv) // a county says more than a province
+				if lv != divisions.Province && hostNames(hosts, a.Short) {
+					w += float64(lv)
+				}
 			}
 		}
 		switch {
@@ -521,6 +532,29 @@ func endsWithTown(name string, towns map[string]*candidate) bool {
 	for t, c := range towns {
 		if len(c.units) > 0 && !c.weak && len(t) < len(name) && strings.HasSuffix(name, t) {
 			return true
+		}
+	}
+	return false
+}
+
+// hostRe finds the host of a web address.
+var hostRe = regexp.MustCompile(`https?://([A-Za-z0-9.-]+)`)
+
+// hostNames reports whether one of hosts has a label that spells short in
+// pinyin (dongkou.gov.cn for 洞口).
+func hostNames(hosts []string, short string) bool {
+	if short == "" || len(hosts) == 0 {
+		return false
+	}
+	py := strings.Join(pinyin.LazyPinyin(short, pinyin.NewArgs()), "")
+	if len(py) < 4 {
+		return false
+	}
+	for _, h := range hosts {
+		for _, label := range strings.Split(h, ".") {
+			if label == py {
+				return true
+			}
 		}
 	}
 	return false
