@@ -105,6 +105,14 @@ func makeTownNames(towns []string) []townName {
 		for _, p := range pinyinForms(t) {
 			tn.pinyins = append(tn.pinyins, p)
 		}
+		// A one-character county goes by its character and its kind in
+		// English: 浚县 is "Xun county", 城区 "Cheng district".
+		if rs := []rune(t); len(rs) == 2 && tn.short == t && (rs[1] == '县' || rs[1] == '区') {
+			kind := map[rune]string{'县': "county", '区': "district"}[rs[1]]
+			for _, p := range pinyinForms(string(rs[0])) {
+				tn.pinyins = append(tn.pinyins, p+kind)
+			}
+		}
 		out = append(out, tn)
 	}
 	return out
