@@ -353,13 +353,16 @@ func say(lang, zh, en string) string {
 	return zh
 }
 
-func listTowns(c *catalog, lang string, only []string) string {
+// listTowns names the stored units with their years (only those in only,
+// when set, and none in skip); a report without a unit goes by its title
+// or file name.
+func listTowns(c *catalog, lang string, only, skip []string) string {
 	byTown := map[string][]int{}
 	isUnit := map[string]bool{}
 	var order []string
 	for _, r := range c.reports {
 		name := r.Unit()
-		if only != nil && !contains(only, name) {
+		if (only != nil && !contains(only, name)) || contains(skip, name) {
 			continue
 		}
 		isUnit[name] = name != ""

@@ -115,13 +115,14 @@ func (e *Engine) scopeStage(ctx context.Context, c *catalog, q Query) (Query, []
 	if q.UnknownTown != "" {
 		// A place the gazetteer knows is answered with the stored units
 		// nearest to it; any other with every stored unit.
-		label, labelEn := "现有报告", "Reports available"
 		if len(q.Near) > 0 {
-			label, labelEn = "附近有报告的单位", "Stored reports nearby"
+			return q, nil, nil, say(q.Lang,
+				fmt.Sprintf("报告库中没有%s的报告。附近有报告的单位：%s。其他报告：%s。", q.UnknownTown, listTowns(c, "zh", q.Near, nil), listTowns(c, "zh", nil, q.Near)),
+				fmt.Sprintf("There is no report on %s. Stored reports nearby: %s. Others: %s.", q.UnknownTown, listTowns(c, "en", q.Near, nil), listTowns(c, "en", nil, q.Near)))
 		}
 		return q, nil, nil, say(q.Lang,
-			fmt.Sprintf("报告库中没有%s的报告。%s：%s。", q.UnknownTown, label, listTowns(c, "zh", q.Near)),
-			fmt.Sprintf("There is no report on %s. %s: %s.", q.UnknownTown, labelEn, listTowns(c, "en", q.Near)))
+			fmt.Sprintf("报告库中没有%s的报告。现有报告：%s。", q.UnknownTown, listTowns(c, "zh", nil, nil)),
+			fmt.Sprintf("There is no report on %s. Reports available: %s.", q.UnknownTown, listTowns(c, "en", nil, nil)))
 	}
 	scope := e.scopeReports(c, q)
 	var allow func(text, section string) bool // nil: every sentence of the scope
