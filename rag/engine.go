@@ -462,8 +462,9 @@ func (e *Engine) Reindex(ctx context.Context) ([]ReportInfo, error) {
 		changed = append(changed, ReportInfo{Report: next, Chunks: r.Chunks, Facts: r.Facts})
 	}
 	if len(changed) > 0 {
+		// Prepared reports carry their metadata: build them again.
 		e.cacheMu.Lock()
-		e.docs = map[string]*reportDoc{}
+		e.docs, e.docBytes = map[string]*reportDoc{}, 0
 		e.cacheMu.Unlock()
 	}
 	return changed, e.refresh(ctx)
