@@ -15,8 +15,8 @@ import (
 // 157 questions) on a store holding the seeds and the real reports. They
 // only rise: a change that lowers either is a regression.
 const (
-	realFloorOverall  = 140 // of 157 (146 once reports carry their places, issue 10)
-	realFloorHeadline = 66  // of 78 figure questions
+	realFloorOverall  = 149 // of 157
+	realFloorHeadline = 69  // of 78 figure questions
 )
 
 // mustRealEngine returns an engine over a new store holding the seed
