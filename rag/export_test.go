@@ -175,10 +175,9 @@ func FitFrom(names []string, rows []Row, w0 []float64) Fitted {
 		}
 	}
 	for j := range scale {
-		scale[j] = math.Sqrt(scale[j] / float64(max(1, len(rows))))
-		if scale[j] == 0 {
-			scale[j] = 1
-		}
+		// A floor on the spread: a feature true for a handful of
+		// candidates would otherwise take an unbounded weight in raw units.
+		scale[j] = max(math.Sqrt(scale[j]/float64(max(1, len(rows)))), 0.1)
 	}
 	std := make([]Row, len(rows))
 	for i, r := range rows {
