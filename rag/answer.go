@@ -303,7 +303,9 @@ func cutLabel(head string) (label, rest string, ok bool) {
 	return "", head, false
 }
 
-var dateInText = regexp.MustCompile(`\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月`)
+// dateInText is a time a "when" question can be answered with: a date, a
+// month of a year, or a part of the year ("每年第一季度", "年底前").
+var dateInText = regexp.MustCompile(`\d{1,2}月\d{1,2}日|\d{4}年\d{1,2}月|第[一二三四1-4]季度|[上下]半年|年[初底]|\d{1,2}月(?:份|底|前|初)`)
 
 func hasPersonHint(s string) bool {
 	return personName.MatchString(s)

@@ -57,6 +57,12 @@ func (e *Engine) extractiveExcept(ctx context.Context, question Question, used u
 			return ans, nil
 		}
 	}
+	if part := partAsked(q.Text); part != "" && len(scope) == 1 {
+		if ans, ok := e.partAnswer(ctx, q, scope[0], part); ok {
+			tr.decide("section", "the question asks what part %s of the report is about", part)
+			return ans, nil
+		}
+	}
 	if q.Aggregate != "" && (q.Kind == KindCount || q.Kind == KindRate) {
 		tr.decide("aggregate", "the question asks for %s over %d reports", q.Aggregate, len(scope))
 		if len(scope) > maxScopeReports {
@@ -317,4 +323,40 @@ func stripFurniture(s string) string {
 		return ""
 	}
 	return t
+}
+
+// partRe is a question about a numbered part of a report: "第(三)部分",
+// "第三部分", "第3部分".
+var partRe = regexp.MustCompile(`第\s*[(（]?([一二三四五六七八九十]{1,3}|\d{1,2})[)）]?\s*(?:部分|节)`)
+
+// partAsked returns the number of the part a question asks about, or "".
+func partAsked(text string) string {
+	if m := partRe.FindStringSubmatch(text); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// partAnswer answers "第(三)部分讲的是什么" with the heading of that part,
+// the first heading of the report numbered so: "(三)…", "（三）…", "三、…".
+func (e *Engine) partAnswer(ctx context.Context, q Query, r ReportInfo, part string) (Answer, bool) {
+	d, err := e.doc(ctx, r)
+	if err != nil {
+		return Answer{}, false
+	}
+	marks := []string{"(" + part + ")", "（" + part + "）", part + "、", part + "."}
+	for _, path := range d.headings {
+		for _, h := range strings.Split(path, " > ") {
+			for _, mk := range marks {
+				if strings.HasPrefix(strings.TrimSpace(h), mk) {
+					a := Answer{Found: true, Mode: "extractive", Citations: []Citation{citation(r, path, h)}}
+					a.Answer = say(q.Lang,
+						fmt.Sprintf("据%s，第%s部分是：%s", reportLabel(r, "zh"), part, h),
+						fmt.Sprintf("According to %s, part %s is: %s", reportLabel(r, "en"), part, h))
+					return a, true
+				}
+			}
+		}
+	}
+	return Answer{}, false
 }

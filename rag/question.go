@@ -354,7 +354,7 @@ func kindOf(text, lower, lang string) (string, []string) {
 		return KindCount, units
 	case containsAny(text, "谁", "哪位", "什么人", "姓名", "名字"), containsAny(lower, "who ", "who's", "whom", "name of the"):
 		return KindWho, nil
-	case containsAny(text, "何时", "什么时候", "哪一天", "哪天", "时间是"), containsAny(strings.ReplaceAll(text, "日期间", ""), "日期"), strings.HasPrefix(lower, "when"), containsAny(lower, " date", "what day"):
+	case containsAny(text, "何时", "什么时候", "哪一天", "哪天", "时间是"), containsAny(strings.ReplaceAll(text, "日期间", ""), "日期"), strings.HasPrefix(lower, "when"), containsAny(lower, " date", "what day", "when does", "when did", "when do ", "when is", "when was", "when were", "when are", "when will"):
 		return KindWhen, nil
 	}
 	if units != nil {

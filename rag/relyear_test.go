@@ -77,3 +77,17 @@ func TestIsFurniture(t *testing.T) {
 		}
 	}
 }
+
+func TestPartAsked(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{"浦沿街道2024年报告第(三)部分讲的是哪两方面工作?", "三"},
+		{"报告第二部分写了什么？", "二"},
+		{"第3节讲什么", "3"},
+		{"渔门镇2020年调解了多少矛盾纠纷？", ""},
+	}
+	for _, tt := range tests {
+		if got := partAsked(tt.q); got != tt.want {
+			t.Errorf("partAsked(%q): got %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}
