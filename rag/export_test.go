@@ -388,9 +388,6 @@ func Score(m *Fitted, rows []Row) (right, total int) {
 	return Correct(m, 0, bs), len(bs)
 }
 
-// ScoreWith scores rows with a model fitted elsewhere, under its threshold.
-func ScoreWith(m *Fitted, rows []Row) (right, total int) { return Score(m, rows) }
-
 // EncodeModels writes weights.json.
 func EncodeModels(figure, sentence Fitted) ([]byte, error) {
 	b, err := json.MarshalIndent(models{Figure: figure, Sentence: sentence}, "", " ")

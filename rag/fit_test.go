@@ -150,7 +150,7 @@ func leaveOneReportOut(names []string, rows []rag.Row, w0 []float64) (right, tot
 			}
 		}
 		m := rag.FitFrom(names, train, w0)
-		r, n := rag.ScoreWith(&m, folds[k])
+		r, n := rag.Score(&m, folds[k])
 		right += r
 		total += n
 	}

@@ -119,8 +119,3 @@ func sentenceFeatureValues(m *matcher, w sentenceWants, s sentence, prev *senten
 		b2f(w.method && methodRe.MatchString(s.text)),
 	}
 }
-
-// scoreSentence is the sentence model's probability that s answers.
-func scoreSentence(m *matcher, w sentenceWants, s sentence, prev *sentence) float64 {
-	return fitted().Sentence.prob(sentenceFeatureValues(m, w, s, prev))
-}
