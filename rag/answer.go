@@ -121,22 +121,45 @@ const maxQuestionParts = 6
 
 // splitQuestion splits a question that asks for several figures into its
 // parts: "立案查处了多少件违法案件，罚没了多少钱？", "…几次?…多少份?" (ASCII
-// or full-width marks alike), "A、B、C各有多少项？", "how many A and how
-// many B…?". A clause that asks nothing ("截至2020年底,") stays with the
-// part after it. Lists of places ("渔门镇和城关镇分别…") are comparisons,
-// not parts: isPlace tells them. Later parts take the place and time of
-// the whole question through follow-up resolution.
-func splitQuestion(text string, isPlace func(string) bool) []string {
-	var parts []string
+// or full-width marks alike), "多少个乡镇区、多少个单位…", "A、B、C各有多少
+// 项？", "how many A and how many B…?". A clause that asks nothing ("截至
+// 2020年底,") stays with the part after it. Lists of places ("渔门镇和城关镇
+// 分别…") are comparisons, not parts: isPlace tells them. Later parts take
+// the place and time of the whole question through follow-up resolution.
+//
+// soft parts come from one question word over two things ("召开了多少次
+// 主任办公会和工委会"): the question may as well ask one figure for both,
+// so the parts stand only when each finds its own figure.
+func splitQuestion(text string, isPlace func(string) bool) (parts []string, soft bool) {
 	if detectLang(text) == "en" {
 		parts = splitEnglish(text)
 	} else if parts = splitClauses(text); len(parts) < 2 {
-		parts = splitList(text, isPlace)
+		if parts = splitList(text, isPlace); len(parts) < 2 {
+			parts, soft = splitCoordinated(text, isPlace), true
+		}
 	}
 	if len(parts) < 2 {
+		return nil, false
+	}
+	return parts, soft // more than maxQuestionParts are refused by the caller
+}
+
+// coordinated matches one question word over two things joined by 和/及/与/、
+// at the end of a question: "共召开多少次主任办公会和工委会?".
+var coordinated = regexp.MustCompile(`^(.*?(?:多少|几)` + measureWords + `?)([\p{Han}“”"]{2,8}?)(?:和|及|以及|与|、)([\p{Han}“”"]{2,8})[？?。.]?$`)
+
+// splitCoordinated splits "多少次A和B" into "多少次A" and "多少次B"; not
+// when A or B is a place, nor when the question asks more than once.
+func splitCoordinated(text string, isPlace func(string) bool) []string {
+	text = strings.TrimSpace(text)
+	if strings.Count(text, "多少")+strings.Count(text, "几") != 1 {
 		return nil
 	}
-	return parts // more than maxQuestionParts are refused by the caller
+	m := coordinated.FindStringSubmatch(text)
+	if m == nil || isPlace(m[2]) || isPlace(m[3]) {
+		return nil
+	}
+	return []string{m[1] + m[2], m[1] + m[3]}
 }
 
 func asksFigureZh(s string) bool { return containsAny(s, "多少", "几") }
@@ -149,6 +172,10 @@ func splitClauses(text string) []string {
 	}
 	var parts []string
 	pending := ""
+	// "多少个乡镇区、多少个单位", "受理多少件和办结多少件": a joiner between
+	// two questions ends a part as a clause mark does.
+	text = joinedAsk.ReplaceAllString(text, "，$1")
+	text = askThenJoined.ReplaceAllString(text, "$1，$2")
 	for _, c := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune("，,；;？?", r) }) {
 		if strings.TrimSpace(c) == "" {
 			continue
@@ -165,6 +192,16 @@ func splitClauses(text string) []string {
 	}
 	return parts
 }
+
+// joinedAsk is a question word right after 、/和/及: a new part starts.
+var joinedAsk = regexp.MustCompile(`(?:、|和|及|以及)((?:多少|几)` + measureWords + `)`)
+
+// askThenJoined is a question word right before 和/及/、 with another
+// question word after it in the same clause.
+var askThenJoined = regexp.MustCompile(`((?:多少|几)` + measureWords + `?)(?:、|和|及|以及)([^，,；;？?]*?(?:多少|几))`)
+
+// measureWords are the measure words that follow 多少/几.
+const measureWords = `(?:件次|人次|场次|万元|小时|件|起|宗|次|场|期|人|名|位|项|个|元|份|条|幅|户|家|所|天|块|册|本|张|处|批|回)`
 
 // listAsk matches "A、B、C各有多少项" / "A和B分别是多少".
 var listAsk = regexp.MustCompile(`^(.*?)(各有|各是|各为|各|分别有|分别是|分别为|分别)(多少|几)(.*)$`)
@@ -215,7 +252,7 @@ func splitEnglish(text string) []string {
 // so that every part's figure stands in the first paragraph, the one
 // people read ("奔牛镇2022年度报告：排查矛盾纠纷186起；成功化解156起。"),
 // followed once by each sentence quoted.
-func (e *Engine) multiAnswer(ctx context.Context, whole string, parts []string) (Answer, error) {
+func (e *Engine) multiAnswer(ctx context.Context, whole string, parts []string) (Answer, bool, error) {
 	out := Answer{Mode: "extractive", Citations: []Citation{}}
 	var heads, bodies, refusals []string
 	label := ""
@@ -234,7 +271,7 @@ func (e *Engine) multiAnswer(ctx context.Context, whole string, parts []string) 
 		}
 		a, err := e.extractiveExcept(pctx, Question{Text: p, History: hist}, used)
 		if err != nil {
-			return out, err
+			return out, false, err
 		}
 		if !a.Found && i > 0 {
 			// "…, and how many sessions were held?": a later part often
@@ -246,7 +283,7 @@ func (e *Engine) multiAnswer(ctx context.Context, whole string, parts []string) 
 			}
 			a, err = e.extractiveExcept(pctx, Question{Text: parts[i-1] + " " + p, History: hist}, used)
 			if err != nil {
-				return out, err
+				return out, false, err
 			}
 		}
 		if !a.Found {
@@ -278,7 +315,7 @@ func (e *Engine) multiAnswer(ctx context.Context, whole string, parts []string) 
 	}
 	if !out.Found {
 		out.Answer = strings.Join(uniq(refusals), "\n\n")
-		return out, nil
+		return out, false, nil
 	}
 	sep, end := "；", "。"
 	if lang == "en" {
@@ -289,7 +326,7 @@ func (e *Engine) multiAnswer(ctx context.Context, whole string, parts []string) 
 		first = label + first
 	}
 	out.Answer = strings.Join(append([]string{first}, bodies...), "\n\n")
-	return out, nil
+	return out, len(refusals) == 0, nil
 }
 
 // cutLabel splits "奔牛镇2022年度报告：排查186起" (or "Benniu (奔牛镇), 2022:

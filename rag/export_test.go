@@ -45,7 +45,7 @@ func (e *Engine) TrainingRows(ctx context.Context, id, question, doc string, mus
 		q := analyse(s, c.towns, e.gloss)
 		return len(q.Towns) > 0 || q.UnknownTown != ""
 	}
-	parts := splitQuestion(question, isPlace)
+	parts, _ := splitQuestion(question, isPlace)
 	if len(parts) == 0 {
 		parts = []string{question}
 	}

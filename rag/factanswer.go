@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +67,7 @@ var figureFeatures = []string{
 	"total_word", "total_asked",
 	"change_q_not_percent", "change_q_change_word",
 	"rate_q_not_percent", "percent_unasked", "money_or_hours_mismatch", "unit_mismatch",
+	"cover_focus_clause", "value_in_question",
 }
 
 var changeWords = []string{"增加", "减少", "增长", "下降", "较上年", "与上年相比", "同比", "上升"}
@@ -74,6 +76,7 @@ var changeWords = []string{"增加", "减少", "增长", "下降", "较上年", 
 type figureQuestion struct {
 	changeQ, asksTarget, asksNew, asksTotal, asksPlan bool
 	year                                              string
+	given                                             []float64 // figures the question itself states ("12名班子成员")
 }
 
 func figureAsks(q Query) figureQuestion {
@@ -89,7 +92,23 @@ func figureAsks(q Query) figureQuestion {
 	if q.Year != 0 {
 		fq.year = strconv.Itoa(q.Year)
 	}
+	for _, m := range givenNumber.FindAllStringSubmatch(q.Text, -1) {
+		if strings.HasPrefix(m[2], "年") || yearLike(m[1]) {
+			continue
+		}
+		if v, err := strconv.ParseFloat(m[1], 64); err == nil {
+			fq.given = append(fq.given, v)
+		}
+	}
 	return fq
+}
+
+// givenNumber is a figure written in a question, with what follows it.
+var givenNumber = regexp.MustCompile(`(\d+(?:\.\d+)?)(\S?)`)
+
+// yearLike says whether digits read as a year (1990–2099).
+func yearLike(digits string) bool {
+	return len(digits) == 4 && (strings.HasPrefix(digits, "19") || strings.HasPrefix(digits, "20"))
 }
 
 // figureFeatureValues computes figureFeatures for a figure.
@@ -128,6 +147,8 @@ func figureFeatureValues(q Query, fq figureQuestion, m *matcher, f *docFact) []f
 		b2f(q.Kind != KindRate && f.Unit == "%" && q.Units != nil && !contains(q.Units, "%")),
 		b2f(!unitOK && (contains(q.Units, "元") || contains(q.Units, "小时"))),
 		b2f(!unitOK),
+		m.coverFocus(f.local),
+		b2f(slices.Contains(fq.given, f.Value)),
 	}
 }
 

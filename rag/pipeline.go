@@ -28,12 +28,18 @@ func (e *Engine) extractiveExcept(ctx context.Context, question Question, used u
 			q := analyse(s, c.towns, e.gloss)
 			return len(q.Towns) > 0 || q.UnknownTown != ""
 		}
-		parts := splitQuestion(text, isPlace)
+		parts, soft := splitQuestion(text, isPlace)
 		if len(parts) > maxQuestionParts {
 			return Answer{}, &LimitError{What: "question", Limit: maxQuestionParts, Unit: "parts"}
 		}
 		if len(parts) > 1 {
-			return e.multiAnswer(ctx, text, parts)
+			a, complete, err := e.multiAnswer(ctx, text, parts)
+			if err != nil || complete || !soft {
+				return a, err
+			}
+			if tr != nil {
+				tr.Parts = nil // answered whole after all
+			}
 		}
 	}
 	q := analyse(text, c.towns, e.gloss)

@@ -48,6 +48,7 @@ type TermGroup struct {
 	Forms  []string
 	From   string  // the question words it came from
 	Weight float64 // relative importance; 0 means 1
+	Focus  bool    // stands right next to the question word: what is counted or done
 }
 
 // unitWords are English glossary entries that mostly name the unit a
@@ -343,12 +344,12 @@ var englishStop = map[string]bool{
 }
 
 func kindOf(text, lower, lang string) (string, []string) {
-	if asksFrequency(text, lower) || asksWeekday(text, lower) {
-		return KindWhat, nil // "多长时间…一次": 每半年, a phrase, not a count
+	if asksFrequency(text, lower) || asksWeekday(text, lower) || asksOrdinal(text, lower) {
+		return KindWhat, nil // "多长时间…一次": 每半年, "第几次": 第18次; a phrase, not a count
 	}
 	units := unitsAsked(text, lower)
 	switch {
-	case strings.Contains(text, "率") && containsAny(text, "多少", "是多少", "几"), containsAny(lower, "rate", "percentage", "percent", "proportion"):
+	case strings.Contains(text, "率") && containsAny(text, "多少", "是多少", "几"), containsAny(lower, "rate", "percentage", "percent", "proportion", "ratio", "what coverage", "what share"):
 		return KindRate, []string{"%"}
 	case containsAny(text, "多少", "几个", "几名", "几次", "几场", "几项", "几件", "几位", "几人", "几家", "几所"), containsAny(lower, "how many", "how much", "number of", "how long", "minimum", "maximum", "total"):
 		return KindCount, units
@@ -560,6 +561,7 @@ func termGroups(text string, q Query, towns []townName, g *Glossary) []TermGroup
 	if q.Lang == "en" {
 		var out []TermGroup
 		if g != nil {
+			focusAt := englishAskEnd(text)
 			for _, m := range g.Terms(text) {
 				var forms []string
 				for _, f := range m.Chinese {
@@ -572,7 +574,11 @@ func termGroups(text string, q Query, towns []townName, g *Glossary) []TermGroup
 					if unitWords[m.English] {
 						w = 0.3 // "cases", "people": mostly says what is counted in
 					}
-					out = append(out, TermGroup{Forms: forms, From: m.English, Weight: w})
+					tg := TermGroup{Forms: forms, From: m.English, Weight: w}
+					if focusAt >= 0 && m.Start >= focusAt && !unitWords[m.English] && countedNext(text[focusAt:m.Start]) {
+						tg.Focus, focusAt = true, -1 // the first thing counted after "how many"
+					}
+					out = append(out, tg)
 				}
 			}
 		}
@@ -584,22 +590,87 @@ func termGroups(text string, q Query, towns []townName, g *Glossary) []TermGroup
 	}
 	s := stripTowns(text, towns)
 	s = yearInQ.ReplaceAllString(s, " ")
-	s = howManyRe.ReplaceAllString(s, " ")
+	s = howManyRe.ReplaceAllString(s, string(askMark))
 	s = removeFillers(s)
-	// Measure words right after 多少 were removed with it; drop a leading
-	// lone measure word left behind.
+	// Measure words right after 多少 were removed with it; a lone
+	// character left is a function word or a measure word.
 	var out []TermGroup
-	for _, seg := range hanSegments(s) {
-		if len([]rune(seg)) == 1 {
-			continue // a lone character is a function word or a measure word
+	var cur []rune
+	lastAsk, broken := -1, true // index of the group before which the question word stands
+	flush := func() {
+		if len(cur) > 1 {
+			tg := TermGroup{Forms: []string{string(cur)}, From: string(cur)}
+			if lastAsk >= 0 && !broken {
+				tg.Focus = true // right after the question word: 多少[矛盾纠纷]
+			}
+			out = append(out, tg)
+			lastAsk = -1
 		}
-		out = append(out, TermGroup{Forms: []string{seg}, From: seg})
+		cur = cur[:0]
 	}
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			if len(cur) == 0 && lastAsk < 0 {
+				broken = false
+			}
+			cur = append(cur, r)
+		case r == askMark:
+			flush()
+			if n := len(out); n > 0 && !broken {
+				out[n-1].Focus = true // right before it: [覆盖]多少人次
+			}
+			lastAsk, broken = len(out), false
+		case strings.ContainsRune(clauseBreaks, r):
+			flush()
+			lastAsk, broken = -1, true
+		default:
+			flush()
+		}
+	}
+	flush()
 	return out
 }
 
+// askMark stands for a question word while a Chinese question is cut into
+// terms (private use: never in a question).
+const askMark = '\uF8FF'
+
+// clauseBreaks end a clause of a question: the words on either side do
+// not belong together.
+const clauseBreaks = "，,；;？?。：:、！!（）()"
+
+// countedNext says whether the words between "how many" and a term leave
+// the term as the thing counted: a few words, none a verb that starts the
+// rest of the question ("how many times did the committee…").
+func countedNext(between string) bool {
+	words := strings.Fields(strings.ToLower(between))
+	if len(words) > 3 {
+		return false
+	}
+	for _, w := range words {
+		switch w {
+		case "did", "does", "do", "was", "were", "is", "are", "has", "have", "had", "will", "can":
+			return false
+		}
+	}
+	return true
+}
+
+// englishAskEnd is where the thing counted may start in an English
+// question: right after "how many"/"how much"; -1 when neither is asked.
+func englishAskEnd(text string) int {
+	lower := strings.ToLower(text)
+	for _, w := range []string{"how many", "how much"} {
+		if i := strings.Index(lower, w); i >= 0 {
+			return i + len(w)
+		}
+	}
+	return -1
+}
+
 // howManyRe is "多少"/"几" with the measure word that follows it.
-var howManyRe = regexp.MustCompile(`(是多少|有多少|多少|几)(件次|人次|场次|万元|小时|件|起|宗|次|场|期|人|名|位|项|个|元|份|条|幅|户|家|所|天|块|册|本|张|处|批|回)?`)
+var howManyRe = regexp.MustCompile(`(是多少|有多少|多少|几)` + measureWords + `?`)
 
 // genericForms are glossary forms too common in these reports to tell
 // anything apart ("town" → 乡镇).

@@ -141,22 +141,31 @@ func TestSplitQuestion(t *testing.T) {
 	tests := []struct {
 		q    string
 		want []string
+		soft bool
 	}{
-		{"万古镇2025年已开展专题学习多少次?研讨交流又有几次?", []string{"万古镇2025年已开展专题学习多少次", "研讨交流又有几次"}},
-		{"立案查处了多少件违法案件，罚没了多少钱？", []string{"立案查处了多少件违法案件", "罚没了多少钱"}},
-		{"截至2020年底,广内街道法律顾问团有几名律师参与?审查合同多少份?", []string{"截至2020年底，广内街道法律顾问团有几名律师参与", "审查合同多少份"}},
-		{"下蜀镇梳理的基本清单、配合清单、收回清单各有多少项?", []string{"下蜀镇梳理的基本清单有多少项", "配合清单有多少项", "收回清单有多少项"}},
-		{"渔门镇和城关镇分别调解了多少纠纷？", nil},
-		{"渔门镇2020年调解了多少矛盾纠纷？", nil},
-		{"How many judicial suggestions and how many procuratorial suggestions did Langxi county receive?", []string{"How many judicial suggestions", "how many procuratorial suggestions did Langxi county receive?"}},
-		{"How many events were held, and what coverage did they reach?", []string{"How many events were held", "what coverage did they reach?"}},
-		{"How many disputes did Yumen mediate in 2020?", nil},
+		{"万古镇2025年已开展专题学习多少次?研讨交流又有几次?", []string{"万古镇2025年已开展专题学习多少次", "研讨交流又有几次"}, false},
+		{"立案查处了多少件违法案件，罚没了多少钱？", []string{"立案查处了多少件违法案件", "罚没了多少钱"}, false},
+		{"截至2020年底,广内街道法律顾问团有几名律师参与?审查合同多少份?", []string{"截至2020年底，广内街道法律顾问团有几名律师参与", "审查合同多少份"}, false},
+		{"下蜀镇梳理的基本清单、配合清单、收回清单各有多少项?", []string{"下蜀镇梳理的基本清单有多少项", "配合清单有多少项", "收回清单有多少项"}, false},
+		{"渔门镇和城关镇分别调解了多少纠纷？", nil, false},
+		{"渔门镇2020年调解了多少矛盾纠纷？", nil, false},
+		{"How many judicial suggestions and how many procuratorial suggestions did Langxi county receive?", []string{"How many judicial suggestions", "how many procuratorial suggestions did Langxi county receive?"}, false},
+		{"How many events were held, and what coverage did they reach?", []string{"How many events were held", "what coverage did they reach?"}, false},
+		{"How many disputes did Yumen mediate in 2020?", nil, false},
+		// A joiner right before a question word ends a part.
+		{"兴国县2024年组织多少个乡镇区、多少个单位的主要负责同志进行现场法治述职?", []string{"兴国县2024年组织多少个乡镇区", "多少个单位的主要负责同志进行现场法治述职"}, false},
+		{"全年受理多少件和办结多少件?", []string{"全年受理多少件", "办结多少件"}, false},
+		// One question word over two things: soft parts.
+		{"广安门内街道2020年共召开多少次主任办公会和工委会?", []string{"广安门内街道2020年共召开多少次主任办公会", "广安门内街道2020年共召开多少次工委会"}, true},
+		{"调解了多少起矛盾纠纷和信访案件？", []string{"调解了多少起矛盾纠纷", "调解了多少起信访案件"}, true},
+		{"多少人参加了渔门镇和城关镇的培训？", nil, false},
+		{"哪个镇和城关镇调解了多少纠纷？", nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
-			got := splitQuestion(tt.q, isPlace)
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("got %q, want %q", got, tt.want)
+			got, soft := splitQuestion(tt.q, isPlace)
+			if !slices.Equal(got, tt.want) || soft != tt.soft {
+				t.Errorf("got %q soft %v, want %q soft %v", got, soft, tt.want, tt.soft)
 			}
 		})
 	}
@@ -175,6 +184,8 @@ func TestWantsOf(t *testing.T) {
 		{"Which district work plan did Xuzhuang town implement in 2025?", sentenceWants{namedDoc: true}, KindWhat},
 		{"What is the name of Benniu town's mediation service brand?", sentenceWants{name: true}, KindWhat},
 		{"渔门镇2020年调解了多少矛盾纠纷？", sentenceWants{}, KindCount},
+		{"2020年召开的是第几次社区代表大会?", sentenceWants{ordinal: true}, KindWhat},
+		{"Which session of the residents' congress was held in 2020?", sentenceWants{ordinal: true}, KindWhat},
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
@@ -183,6 +194,35 @@ func TestWantsOf(t *testing.T) {
 			got.person, got.date, got.plan = false, false, false
 			if got != tt.want || q.Kind != tt.kind {
 				t.Errorf("got %+v kind %s, want %+v kind %s", got, q.Kind, tt.want, tt.kind)
+			}
+		})
+	}
+}
+
+func TestTermGroupFocus(t *testing.T) {
+	g := DefaultGlossary()
+	tests := []struct {
+		q    string
+		want []string // the groups marked as the focus, by the words they came from
+	}{
+		{"组织乡干部、村“两委”成员法治培训,覆盖多少人次?", []string{"覆盖"}},
+		{"2020年调解了多少矛盾纠纷？", []string{"调解", "矛盾纠纷"}},
+		{"组织多少个乡镇区的负责同志述职?", []string{"组织", "乡镇区"}},
+		{"成员法治培训,多少人参加?", []string{"参加"}},
+		{"How many fields did the discretion benchmark table cover in 2022?", []string{"field"}},
+		{"How many times did the party committee study law?", nil},
+		{"What did the town do about disputes?", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			var got []string
+			for _, tg := range termGroups(tt.q, Query{Lang: detectLang(tt.q)}, nil, g) {
+				if tg.Focus {
+					got = append(got, tg.From)
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("focus %q, want %q", got, tt.want)
 			}
 		})
 	}

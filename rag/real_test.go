@@ -16,7 +16,7 @@ import (
 // only rise: a change that lowers either is a regression.
 const (
 	realFloorOverall  = 151 // of 157
-	realFloorHeadline = 69  // of 78 figure questions
+	realFloorHeadline = 76  // of 78 figure questions
 )
 
 // mustRealEngine returns an engine over a new store holding the seed

@@ -100,6 +100,7 @@ func expandForms(forms []string) []string {
 type scoredGroup struct {
 	forms  [][]string // term tokens of each form
 	weight float64
+	focus  bool // the words next to the question word: what is counted
 }
 
 // matcher scores texts against a question's term groups.
@@ -140,6 +141,7 @@ func newMatcher(groups []TermGroup, idf *idfTable) *matcher {
 		if g.Weight > 0 {
 			sg.weight *= g.Weight
 		}
+		sg.focus = g.Focus
 		if sg.weight == 0 {
 			for _, t := range sg.forms[0] {
 				sg.weight += idf.weight(t)
@@ -187,27 +189,7 @@ func (m *matcher) coverExact(g gramSet) float64 { return m.coverForms(g, true) }
 func (m *matcher) coverForms(g gramSet, exact bool) float64 {
 	var got, total, heaviest, heaviestCover float64
 	for _, sg := range m.groups {
-		best := 0.0
-		first := 0.0
-		for i, toks := range sg.forms {
-			if exact && i > 0 {
-				break
-			}
-			var have, all float64
-			for _, t := range toks {
-				w := m.idf.weight(t)
-				all += w
-				if g.has(t) {
-					have += w
-				}
-			}
-			if i == 0 {
-				first = all
-			}
-			if d := max(all, first); d > 0 && have/d > best {
-				best = have / d
-			}
-		}
+		best := m.groupCover(sg, g, exact)
 		got += sg.weight * best
 		total += sg.weight
 		if sg.weight > heaviest {
@@ -222,6 +204,51 @@ func (m *matcher) coverForms(g gramSet, exact bool) float64 {
 		sc *= 0.5
 	}
 	return sc
+}
+
+// coverFocus is how much of the question's focus (the words right next to
+// its question word: 覆盖 in "覆盖多少人次", 领域 in "how many fields") the
+// text holds, from 0 to 1; 0 when the question has no focus.
+func (m *matcher) coverFocus(g gramSet) float64 {
+	var got, total float64
+	for _, sg := range m.groups {
+		if sg.focus {
+			got += sg.weight * m.groupCover(sg, g, false)
+			total += sg.weight
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return got / total
+}
+
+// groupCover is the share of group sg's weighted terms that g holds,
+// through its best form (only its first, the question's own words, when
+// exact). A form less specific than the first earns only the share of the
+// first it carries.
+func (m *matcher) groupCover(sg scoredGroup, g gramSet, exact bool) float64 {
+	best, first := 0.0, 0.0
+	for i, toks := range sg.forms {
+		if exact && i > 0 {
+			break
+		}
+		var have, all float64
+		for _, t := range toks {
+			w := m.idf.weight(t)
+			all += w
+			if g.has(t) {
+				have += w
+			}
+		}
+		if i == 0 {
+			first = all
+		}
+		if d := max(all, first); d > 0 && have/d > best {
+			best = have / d
+		}
+	}
+	return best
 }
 
 // clauseAround returns the clause of sentence that holds the byte offset

@@ -17,6 +17,7 @@ type sentenceWants struct {
 	weekday   bool // 每周哪一天/星期几: 周五 answers
 	where     bool // 设在哪里/where: a place answers
 	method    bool // 哪些方式/通过什么形式/in what ways: "…等方式" answers
+	ordinal   bool // 第几次/第几届: "第18次" answers
 }
 
 var (
@@ -36,6 +37,7 @@ var (
 	// sentence does not go on about the sentence before it.
 	newPointRe = regexp.MustCompile(`^\s*(?:[一二三四五六七八九十]+是|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|[一二三四五六七八九十]+、|首先|其次|再次|最后|同时)`)
 	whereRe    = regexp.MustCompile(`设在|设于|下设[^，。,]{0,8}在|位于|驻[^，。,]{1,8}(?:中心|所|站)`)
+	ordinalRe  = regexp.MustCompile(`第[0-9一二三四五六七八九十百零〇]+(?:次|届|个|批|期|轮|号|名)`)
 	methodRe   = regexp.MustCompile(`等(?:方式|形式|途径|渠道|载体|手段)|(?:方式|形式|途径|渠道)[^，。,]{0,4}[:：]`)
 )
 
@@ -54,7 +56,13 @@ func wantsOf(q Query) sentenceWants {
 	w.where = containsAny(q.Text, whereWordsZh...) || containsAny(lower, "where ")
 	w.method = containsAny(q.Text, "方式", "形式", "途径", "渠道", "载体", "手段") && containsAny(q.Text, "哪些", "什么", "哪种", "何种", "怎样", "如何") ||
 		containsAny(lower, "in what ways", "in which ways", "what ways", "what means", "what forms", "which forms", "what methods", "which methods", "how did")
+	w.ordinal = asksOrdinal(q.Text, lower)
 	return w
+}
+
+// asksOrdinal: "第几次", "第几届", "which session".
+func asksOrdinal(text, lower string) bool {
+	return strings.Contains(text, "第几") || containsAny(lower, "which session", "which edition", "what session", "what edition")
 }
 
 // asksFrequency: "多长时间召开一次", "多久", "how often".
@@ -87,6 +95,7 @@ var sentenceFeatures = []string{
 	"cover", "cover_with_previous", "log_cover", "log_cover_with_previous", "exact", "new_point",
 	"person_named", "person_missing", "date_missing", "plan_unasked",
 	"named_document", "quoted_name", "frequency", "weekday", "place", "method",
+	"ordinal",
 }
 
 // sentenceFeatureValues computes sentenceFeatures; prev is the sentence
@@ -117,5 +126,6 @@ func sentenceFeatureValues(m *matcher, w sentenceWants, s sentence, prev *senten
 		b2f(w.weekday && weekdayRe.MatchString(s.text)),
 		b2f(w.where && whereRe.MatchString(s.text)),
 		b2f(w.method && methodRe.MatchString(s.text)),
+		b2f(w.ordinal && ordinalRe.MatchString(s.text)),
 	}
 }
