@@ -514,3 +514,26 @@ func detectYear(text, title, date string) int {
 	}
 	return 0
 }
+
+// pageDateRe is the publication date a web page states in its header line
+// ("来源:龙华街道办 日期:2023年12月25日", "发布时间：2021-02-05").
+var pageDateRe = regexp.MustCompile(`(?:日期|发布时间|发布日期|成文日期|发文日期)[:：]\s*((?:19|20)\d{2})(?:\s*年\s*|[-/.])(\d{1,2})(?:\s*月\s*|[-/.])(\d{1,2})`)
+
+// PageDate returns the publication date (YYYY-MM-DD) that the header of a
+// fetched web page states, read from the raw text before cleaning drops
+// that line as page furniture; "" when the first lines state none. It
+// stands in for the report's date when the report itself has no dated
+// signature.
+func PageDate(raw string) string {
+	for i, l := range strings.SplitN(raw, "\n", 41) {
+		if i == 40 {
+			break
+		}
+		if m := pageDateRe.FindStringSubmatch(l); m != nil {
+			if d := formatDate(m[1], m[2], m[3]); d != "" {
+				return d
+			}
+		}
+	}
+	return ""
+}

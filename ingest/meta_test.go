@@ -206,3 +206,21 @@ func TestDetectMetaRobust(t *testing.T) {
 		}
 	}
 }
+
+func TestPageDate(t *testing.T) {
+	tests := []struct{ name, raw, want string }{
+		{"page line", "来源: https://x.gov.cn/a.html\n\n标题\n\n来源:龙华街道办 日期:2023年12月25日 【字体:\n正文。", "2023-12-25"},
+		{"dashes", "发布时间：2021-02-05　浏览次数：1024\n正文。", "2021-02-05"},
+		{"slashes", "发布日期: 2022/3/9\n正文。", "2022-03-09"},
+		{"no page line", "某镇2021年法治政府建设情况报告\n2021年，我镇……", ""},
+		{"impossible date", "日期:2023年13月40日\n正文。", ""},
+		{"too far down", strings.Repeat("正文。\n", 45) + "日期:2023年12月25日", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ingest.PageDate(tt.raw); got != tt.want {
+				t.Errorf("PageDate = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

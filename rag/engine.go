@@ -387,7 +387,11 @@ func (e *Engine) unchanged(ctx context.Context, name, id string) (IngestResult, 
 func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Report, []StoredChunk, []ingest.Fact, error) {
 	text := ingest.Clean(raw)
 	rep := ingest.Report{ID: id, Source: name, Text: text, IngestedAt: e.now()}
-	ApplyMeta(&rep, ingest.DetectMetaFile(text, name))
+	meta := ingest.DetectMetaFile(text, name)
+	if meta.Date == "" {
+		meta.Date = ingest.PageDate(raw) // a fetched page's header date
+	}
+	ApplyMeta(&rep, meta)
 	chunks := ingest.ChunkText(text, e.chunkOpt)
 	stored := make([]StoredChunk, len(chunks))
 	for i, c := range chunks {
