@@ -294,22 +294,66 @@ func (e *Engine) IngestPath(ctx context.Context, path string) (IngestResult, err
 // forward slashes ("渔门镇/2020年工作报告.txt"), so that files of the same
 // name in different folders are different reports.
 func (e *Engine) IngestPathAs(ctx context.Context, path, source string) (IngestResult, error) {
+	p, res, done, err := e.PreparePathAs(ctx, path, source)
+	if done || err != nil {
+		return res, err
+	}
+	results, errs := e.StoreBatch(ctx, []Prepared{p})
+	return results[0], errs[0]
+}
+
+// PreparePathAs does what IngestPathAs does short of storing: it loads
+// the file at path and prepares it to be stored as source by StoreBatch.
+// When this very file (same source, same content) is stored already,
+// done is true and res says so: there is nothing to store.
+func (e *Engine) PreparePathAs(ctx context.Context, path, source string) (p Prepared, res IngestResult, done bool, err error) {
 	name, err := CheckSource(source)
 	if err != nil {
-		return IngestResult{}, fmt.Errorf("load %s: %w", path, err)
+		return Prepared{}, IngestResult{}, false, fmt.Errorf("load %s: %w", path, err)
 	}
 	id, err := e.hashFile(path)
 	if err != nil {
-		return IngestResult{}, err
+		return Prepared{}, IngestResult{}, false, err
 	}
 	if res, done, err := e.unchanged(ctx, name, id); done || err != nil {
-		return res, err
+		return Prepared{}, res, done, err
 	}
 	text, err := ingest.Load(ctx, path, e.limits)
 	if err != nil {
-		return IngestResult{}, err
+		return Prepared{}, IngestResult{}, false, err
 	}
-	return e.ingestText(ctx, name, id, text)
+	p, err = e.prepare(ctx, name, id, text)
+	return p, IngestResult{}, false, err
+}
+
+// StoreBatch stores reports made by PreparePathAs, in one transaction
+// when the store is a BatchStore (a crash keeps all of them or none)
+// and one by one otherwise. It returns each report's result or error;
+// one report's failure does not fail the others.
+func (e *Engine) StoreBatch(ctx context.Context, ps []Prepared) ([]IngestResult, []error) {
+	res := make([]IngestResult, len(ps))
+	errs := make([]error, len(ps))
+	statuses := make([]IngestStatus, len(ps))
+	if bs, ok := e.store.(BatchStore); ok && len(ps) > 1 {
+		st, perr, err := bs.PutBatch(ctx, ps)
+		if err != nil {
+			for i := range errs {
+				errs[i] = err
+			}
+			return res, errs
+		}
+		statuses, errs = st, perr
+	} else {
+		for i, p := range ps {
+			statuses[i], errs[i] = e.store.Put(ctx, p.Report, p.Chunks, p.Facts)
+		}
+	}
+	for i, p := range ps {
+		if errs[i] == nil {
+			res[i], errs[i] = e.stored(ctx, p, statuses[i])
+		}
+	}
+	return res, errs
 }
 
 func (e *Engine) hashFile(path string) (string, error) {
@@ -488,20 +532,35 @@ func embedText(r ingest.Report, c ingest.Chunk) string {
 }
 
 func (e *Engine) ingestText(ctx context.Context, name, id, raw string) (IngestResult, error) {
-	rep, chunks, facts, err := e.Prepare(ctx, name, id, raw)
+	p, err := e.prepare(ctx, name, id, raw)
 	if err != nil {
 		return IngestResult{}, err
-	}
-	if len(chunks) == 0 {
-		return IngestResult{}, fmt.Errorf("load %s: no text after cleaning: %w", name, ingest.ErrEmpty)
 	}
 	// The catalog and the vector index catch up on the next question:
 	// a bulk ingest does not pay for a refresh per report.
-	status, err := e.store.Put(ctx, rep, chunks, facts)
+	status, err := e.store.Put(ctx, p.Report, p.Chunks, p.Facts)
 	if err != nil {
 		return IngestResult{}, err
 	}
-	res := IngestResult{Source: name, Status: status, Report: ReportInfo{Report: rep, Chunks: len(chunks), Facts: len(facts)}}
+	return e.stored(ctx, p, status)
+}
+
+// prepare is Prepare, failing on a report with no text after cleaning.
+func (e *Engine) prepare(ctx context.Context, name, id, raw string) (Prepared, error) {
+	rep, chunks, facts, err := e.Prepare(ctx, name, id, raw)
+	if err != nil {
+		return Prepared{}, err
+	}
+	if len(chunks) == 0 {
+		return Prepared{}, fmt.Errorf("load %s: no text after cleaning: %w", name, ingest.ErrEmpty)
+	}
+	return Prepared{Report: rep, Chunks: chunks, Facts: facts}, nil
+}
+
+// stored is the result of storing p with this status.
+func (e *Engine) stored(ctx context.Context, p Prepared, status IngestStatus) (IngestResult, error) {
+	rep, name, id := p.Report, p.Report.Source, p.Report.ID
+	res := IngestResult{Source: name, Status: status, Report: ReportInfo{Report: rep, Chunks: len(p.Chunks), Facts: len(p.Facts)}}
 	if status == StatusDuplicate || status == StatusUnchanged {
 		// Nothing was written: describe the report that holds the
 		// content, by the name it is stored under.

@@ -22,6 +22,25 @@ type StoredChunk struct {
 	Embedding []float32
 }
 
+// Prepared is a report ready to be stored: the cleaned report with its
+// metadata, its embedded chunks and its facts, as Engine.Prepare makes it.
+type Prepared struct {
+	Report ingest.Report
+	Chunks []StoredChunk
+	Facts  []ingest.Fact
+}
+
+// BatchStore is a Store that can store several reports in one
+// transaction. PutBatch stores each report as Put would, in order (a
+// later one sees the earlier ones), and commits them together, so a
+// crash keeps all of them or none. A report that fails is left out, its
+// error at its index, without failing the others; an error returned
+// alone means none was stored.
+type BatchStore interface {
+	Store
+	PutBatch(ctx context.Context, ps []Prepared) ([]IngestStatus, []error, error)
+}
+
 // Hit is a chunk found by a search, with its report's metadata.
 type Hit struct {
 	ChunkID  int64

@@ -253,26 +253,95 @@ func (s *SQLite) Has(ctx context.Context, id string) (string, bool, error) {
 
 // Put stores a report, its chunks and facts in one transaction.
 func (s *SQLite) Put(ctx context.Context, rep ingest.Report, chunks []rag.StoredChunk, facts []ingest.Fact) (rag.IngestStatus, error) {
-	var status rag.IngestStatus
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	err := retryBusy(ctx, func() error {
-		var err error
-		status, err = s.put(ctx, rep, chunks, facts)
-		return err
-	})
-	if err != nil {
-		return "", fmt.Errorf("store %s: %w", rep.Source, err)
-	}
-	return status, nil
-}
-
-func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []rag.StoredChunk, facts []ingest.Fact) (rag.IngestStatus, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	statuses, errs, err := s.PutBatch(ctx, []rag.Prepared{{Report: rep, Chunks: chunks, Facts: facts}})
 	if err != nil {
 		return "", err
 	}
+	if errs[0] != nil {
+		return "", errs[0]
+	}
+	return statuses[0], nil
+}
+
+// PutBatch stores several reports, each as Put would and in order, in
+// one transaction: a crash keeps all of them or none, and the cost of a
+// commit (the WAL frames, the full-text index's new segment) is paid
+// once per batch instead of once per report. When a report fails, the
+// batch is undone and its reports are stored one transaction each, so
+// that only the failing one is left out, its error at its index; an
+// error returned alone means none was stored.
+func (s *SQLite) PutBatch(ctx context.Context, ps []rag.Prepared) ([]rag.IngestStatus, []error, error) {
+	// The keyword index's text is made before taking the write lock, so
+	// that a batch being written is not held up by it.
+	fts := make([][]string, len(ps))
+	for i, p := range ps {
+		fts[i] = make([]string, len(p.Chunks))
+		for j, c := range p.Chunks {
+			fts[i][j] = ftsText(c.Section + " " + c.Text)
+		}
+	}
+	statuses := make([]rag.IngestStatus, len(ps))
+	errs := make([]error, len(ps))
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	err := retryBusy(ctx, func() error { return s.putBatch(ctx, ps, fts, statuses) })
+	if err == nil {
+		return statuses, errs, nil
+	}
+	if len(ps) == 1 {
+		return nil, nil, fmt.Errorf("store %s: %w", ps[0].Report.Source, err)
+	}
+	if ctx.Err() != nil || isBusy(err) {
+		return nil, nil, fmt.Errorf("store %d reports (%s …): %w", len(ps), ps[0].Report.Source, err)
+	}
+	for i := range ps {
+		err := retryBusy(ctx, func() error { return s.putBatch(ctx, ps[i:i+1], fts[i:i+1], statuses[i:i+1]) })
+		if err != nil {
+			errs[i] = fmt.Errorf("store %s: %w", ps[i].Report.Source, err)
+		}
+	}
+	return statuses, errs, nil
+}
+
+// putStmts are the statements a batch prepares once for all its reports.
+type putStmts struct {
+	chunk, fts, fact *sql.Stmt
+}
+
+// putBatch stores ps in one transaction, setting each one's status.
+// There is no savepoint per report: FTS5 writes its pending terms out as
+// a new segment at every savepoint, which would cost as much as a commit.
+func (s *SQLite) putBatch(ctx context.Context, ps []rag.Prepared, fts [][]string, statuses []rag.IngestStatus) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
 	defer tx.Rollback()
+	var st putStmts
+	if st.chunk, err = tx.PrepareContext(ctx, `INSERT INTO chunks(report_id, seq, section, text, embedding) VALUES (?,?,?,?,?)`); err != nil {
+		return err
+	}
+	defer st.chunk.Close()
+	if st.fts, err = tx.PrepareContext(ctx, `INSERT INTO chunks_fts(rowid, tokens, town, year) VALUES (?,?,?,?)`); err != nil {
+		return err
+	}
+	defer st.fts.Close()
+	if st.fact, err = tx.PrepareContext(ctx, `INSERT INTO facts(report_id, section, subject, metric, value, unit, approx, quote) VALUES (?,?,?,?,?,?,?,?)`); err != nil {
+		return err
+	}
+	defer st.fact.Close()
+	for i, p := range ps {
+		if statuses[i], err = putTx(ctx, tx, st, p, fts[i]); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// putTx stores one report inside tx, as Put describes; fts is the
+// keyword index's text of each chunk.
+func putTx(ctx context.Context, tx *sql.Tx, st putStmts, p rag.Prepared, fts []string) (rag.IngestStatus, error) {
+	rep := p.Report
 	var stored string
 	switch err := tx.QueryRowContext(ctx, `SELECT source FROM reports WHERE id = ?`, rep.ID).Scan(&stored); {
 	case err == nil:
@@ -287,13 +356,13 @@ func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []rag.Stored
 		if _, err := tx.ExecContext(ctx, `UPDATE reports SET source = ? WHERE id = ?`, rep.Source, rep.ID); err != nil {
 			return "", err
 		}
-		return status, tx.Commit()
+		return status, nil
 	case !errors.Is(err, sql.ErrNoRows):
 		return "", err
 	}
 	status := rag.StatusNew
 	var oldID string
-	err = tx.QueryRowContext(ctx, `SELECT id FROM reports WHERE source = ?`, rep.Source).Scan(&oldID)
+	err := tx.QueryRowContext(ctx, `SELECT id FROM reports WHERE source = ?`, rep.Source).Scan(&oldID)
 	switch {
 	case err == nil:
 		status = rag.StatusReplaced
@@ -307,18 +376,8 @@ func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []rag.Stored
 		rep.ID, rep.Source, rep.Title, rep.Unit(), rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, rep.Year, rep.Date, rep.DocNumber, rep.Text, rep.IngestedAt.UTC().Format(time.RFC3339)); err != nil {
 		return "", err
 	}
-	insChunk, err := tx.PrepareContext(ctx, `INSERT INTO chunks(report_id, seq, section, text, embedding) VALUES (?,?,?,?,?)`)
-	if err != nil {
-		return "", err
-	}
-	defer insChunk.Close()
-	insFTS, err := tx.PrepareContext(ctx, `INSERT INTO chunks_fts(rowid, tokens, town, year) VALUES (?,?,?,?)`)
-	if err != nil {
-		return "", err
-	}
-	defer insFTS.Close()
-	for _, c := range chunks {
-		res, err := insChunk.ExecContext(ctx, rep.ID, c.Seq, c.Section, c.Text, encodeVector(c.Embedding))
+	for i, c := range p.Chunks {
+		res, err := st.chunk.ExecContext(ctx, rep.ID, c.Seq, c.Section, c.Text, encodeVector(c.Embedding))
 		if err != nil {
 			return "", err
 		}
@@ -326,24 +385,19 @@ func (s *SQLite) put(ctx context.Context, rep ingest.Report, chunks []rag.Stored
 		if err != nil {
 			return "", err
 		}
-		if _, err := insFTS.ExecContext(ctx, id, ftsText(c.Section+" "+c.Text), rep.Unit(), rep.Year); err != nil {
+		if _, err := st.fts.ExecContext(ctx, id, fts[i], rep.Unit(), rep.Year); err != nil {
 			return "", err
 		}
 	}
-	insFact, err := tx.PrepareContext(ctx, `INSERT INTO facts(report_id, section, subject, metric, value, unit, approx, quote) VALUES (?,?,?,?,?,?,?,?)`)
-	if err != nil {
-		return "", err
-	}
-	defer insFact.Close()
-	for _, f := range facts {
+	for _, f := range p.Facts {
 		if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) {
 			continue
 		}
-		if _, err := insFact.ExecContext(ctx, rep.ID, f.Section, f.Subject, f.Metric, f.Value, f.Unit, f.Approx, f.Quote); err != nil {
+		if _, err := st.fact.ExecContext(ctx, rep.ID, f.Section, f.Subject, f.Metric, f.Value, f.Unit, f.Approx, f.Quote); err != nil {
 			return "", err
 		}
 	}
-	return status, tx.Commit()
+	return status, nil
 }
 
 func deleteReportTx(ctx context.Context, tx *sql.Tx, id string) error {

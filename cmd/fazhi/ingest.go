@@ -126,45 +126,95 @@ type ingestSummary struct {
 	new, replaced, renamed, unchanged, duplicate, failed int
 }
 
-// ingestFiles ingests files with bounded concurrency; one file's failure
-// does not stop the others. Each report is stored in its own transaction.
+// ingestBatch is the most reports the ingest stores in one transaction.
+const ingestBatch = 64
+
+// ingestFiles ingests files: up to workers of them are loaded, cleaned,
+// embedded and read for facts at once, and one writer stores what they
+// prepared, as many reports per transaction as are ready (up to
+// ingestBatch), so that a commit's cost is shared while a crash still
+// keeps whole reports only. A report is printed as done once its
+// transaction has committed. One file's failure does not stop the others.
 func ingestFiles(ctx context.Context, eng *rag.Engine, files []reportFile, workers int, prog *progress, stderr io.Writer) ingestSummary {
 	var (
 		mu  sync.Mutex
 		sum ingestSummary
 	)
-	g, ctx := errgroup.WithContext(ctx)
+	record := func(f reportFile, res rag.IngestResult, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			sum.failed++
+			prog.fail(f.path, err, stderr)
+			return
+		}
+		switch res.Status {
+		case rag.StatusNew:
+			sum.new++
+		case rag.StatusReplaced:
+			sum.replaced++
+		case rag.StatusRenamed:
+			sum.renamed++
+		case rag.StatusDuplicate:
+			sum.duplicate++
+		default:
+			sum.unchanged++
+		}
+		prog.done(f.path, res)
+	}
+
+	type prepared struct {
+		f reportFile
+		p rag.Prepared
+	}
+	ready := make(chan prepared, ingestBatch)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for first := range ready {
+			batch := []prepared{first}
+		fill:
+			for len(batch) < ingestBatch {
+				select {
+				case p, ok := <-ready:
+					if !ok {
+						break fill
+					}
+					batch = append(batch, p)
+				default:
+					break fill
+				}
+			}
+			ps := make([]rag.Prepared, len(batch))
+			for i, b := range batch {
+				ps[i] = b.p
+			}
+			results, errs := eng.StoreBatch(ctx, ps)
+			for i, b := range batch {
+				record(b.f, results[i], errs[i])
+			}
+		}
+	}()
+
+	var g errgroup.Group
 	g.SetLimit(max(1, workers))
 	for _, f := range files {
 		if ctx.Err() != nil {
 			break
 		}
 		g.Go(func() error {
-			res, err := eng.IngestPathAs(ctx, f.path, f.source)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				sum.failed++
-				prog.fail(f.path, err, stderr)
+			p, res, done, err := eng.PreparePathAs(ctx, f.path, f.source)
+			if done || err != nil {
+				record(f, res, err)
 				return nil
 			}
-			switch res.Status {
-			case rag.StatusNew:
-				sum.new++
-			case rag.StatusReplaced:
-				sum.replaced++
-			case rag.StatusRenamed:
-				sum.renamed++
-			case rag.StatusDuplicate:
-				sum.duplicate++
-			default:
-				sum.unchanged++
-			}
-			prog.done(f.path, res)
+			ready <- prepared{f, p}
 			return nil
 		})
 	}
 	g.Wait()
+	close(ready)
+	<-written
 	prog.finish()
 	return sum
 }
