@@ -756,3 +756,93 @@ INSERT INTO reports(id, source, town, county, year) VALUES ('old', 'old.txt', '�
 		t.Errorf("new report: place %q level %q city %q province %q code %q", n.Place, n.Level, n.City, n.Province, n.DivisionCode)
 	}
 }
+
+// TestSQLitePutBatch stores a batch in one transaction and checks that
+// each report gets the status, and the store the content, that Put one
+// report at a time gives: a later report of the batch sees the earlier
+// ones (a duplicate, a replacement), and a report that fails is left out
+// without failing the others.
+func TestSQLitePutBatch(t *testing.T) {
+	ctx := context.Background()
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	orig := prepare(t, "a.txt", seedText(t, seedFiles[0]), emb)
+	edited := prepare(t, "a.txt", strings.Replace(seedText(t, seedFiles[0]), "368件", "369件", 1), emb)
+	other := prepare(t, "b.txt", seedText(t, seedFiles[3]), emb)
+	sameContent := prepare(t, "copy-of-a.txt", seedText(t, seedFiles[0]), emb)
+	bad := prepare(t, "bad.txt", seedText(t, seedFiles[1]), emb)
+	last := prepare(t, "c.txt", seedText(t, seedFiles[2]), emb)
+	batch := []prepared{orig, other, sameContent, bad, edited, last}
+	want := []rag.IngestStatus{rag.StatusNew, rag.StatusNew, rag.StatusDuplicate, "", rag.StatusReplaced, rag.StatusNew}
+
+	// failOn makes SQLite refuse the report stored as bad.txt.
+	failOn := func(t *testing.T, dir string) {
+		t.Helper()
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile)+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`CREATE TRIGGER refuse_bad BEFORE INSERT ON reports WHEN NEW.source = 'bad.txt' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	oneDir, batchDir := t.TempDir(), t.TempDir()
+	one, batched := mustOpenSQLite(t, oneDir, emb), mustOpenSQLite(t, batchDir, emb)
+	failOn(t, oneDir)
+	failOn(t, batchDir)
+	for i, p := range batch {
+		got, err := one.Put(ctx, p.rep, p.chunks, p.facts)
+		if (err != nil) != (want[i] == "") || got != want[i] {
+			t.Fatalf("Put %s one at a time: got %q, %v; want %q", p.rep.Source, got, err, want[i])
+		}
+	}
+
+	ps := make([]rag.Prepared, len(batch))
+	for i, p := range batch {
+		ps[i] = rag.Prepared{Report: p.rep, Chunks: p.chunks, Facts: p.facts}
+	}
+	statuses, errs, err := batched.PutBatch(ctx, ps)
+	if err != nil {
+		t.Fatalf("PutBatch: %v", err)
+	}
+	for i, p := range batch {
+		t.Run(p.rep.Source, func(t *testing.T) {
+			if statuses[i] != want[i] {
+				t.Errorf("status: got %q, want %q", statuses[i], want[i])
+			}
+			switch {
+			case want[i] == "" && (errs[i] == nil || !strings.Contains(errs[i].Error(), "bad.txt")):
+				t.Errorf("error: got %v, want one naming bad.txt", errs[i])
+			case want[i] != "" && errs[i] != nil:
+				t.Errorf("error: got %v, want none", errs[i])
+			}
+		})
+	}
+
+	if got, w := mustCounts(t, batched), mustCounts(t, one); got != w {
+		t.Errorf("counts (reports, chunks, facts): batch %v, one at a time %v", got, w)
+	}
+	listed := func(st *sqlitestore.SQLite) string {
+		reps, err := st.Reports(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		facts, err := st.Facts(ctx, rag.FactFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%+v\n%+v", reps, facts)
+	}
+	if got, w := listed(batched), listed(one); got != w {
+		t.Errorf("reports and facts differ:\nbatch:\n%s\none at a time:\n%s", got, w)
+	}
+	for _, st := range []*sqlitestore.SQLite{one, batched} {
+		if err := st.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, w := searchIDs(t, batched, "矛盾纠纷", rag.Scope{}), searchIDs(t, one, "矛盾纠纷", rag.Scope{}); !slices.Equal(got, w) {
+		t.Errorf("search after the batch: got %v, one at a time %v", got, w)
+	}
+}

@@ -125,6 +125,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	evalFile := fs.String("eval", "", "questions (JSONL, as for fazhi eval); default testdata/eval/seed-qa.jsonl, else testdata/eval/fazhi-qa.jsonl")
 	rounds := fs.Int("rounds", 3, "times each question is asked for the latency figures")
 	workers := fs.Int("workers", 2, "reports parsed and embedded at once (as fazhi ingest)")
+	batch := fs.Int("batch", defaultIngestBatch, "most reports stored in one transaction (as fazhi ingest)")
 	asJSON := fs.Bool("json", false, "print the figures as JSON")
 	unscoped := fs.Bool("unscoped", true, "also time a few questions that name no town (twice each; they scan every report)")
 	cpuProfile := fs.String("cpuprofile", "", "write CPU profiles of the ingest and of the asks to PREFIX.ingest.pprof and PREFIX.ask.pprof")
@@ -138,8 +139,8 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	if c.Store != "" {
 		return errors.New("bench: runs on the embedded store only; drop --store")
 	}
-	if *reports < 0 || *chunksTarget < 0 || *rounds < 1 || *rounds > 100 {
-		return errors.New("bench: --reports and --chunks-target must not be negative, --rounds must be 1..100")
+	if *reports < 0 || *chunksTarget < 0 || *rounds < 1 || *rounds > 100 || *batch < 1 {
+		return errors.New("bench: --reports and --chunks-target must not be negative, --rounds must be 1..100, --batch at least 1")
 	}
 	dataSet := false
 	fs.Visit(func(f *flag.Flag) { dataSet = dataSet || f.Name == "data" })
@@ -195,7 +196,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	defer stopProfile()
 	start = time.Now()
-	sum := ingestFiles(ctx, eng, files, *workers, newProgress(io.Discard, len(files), true), stderr)
+	sum := ingestFiles(ctx, eng, files, *workers, *batch, newProgress(io.Discard, len(files), true), stderr)
 	d := time.Since(start)
 	stopProfile()
 	st.Close()

@@ -22,6 +22,7 @@ func runIngest(ctx context.Context, args []string, env func(string) string, stdo
 	fs := newFlagSet("ingest", stderr)
 	commonFlags(fs, &c, env)
 	workers := fs.Int("workers", 2, "reports parsed and embedded at once")
+	batch := fs.Int("batch", defaultIngestBatch, "most reports stored in one transaction (a crash keeps whole transactions)")
 	quiet := fs.Bool("quiet", false, "print only errors and the summary")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
@@ -30,13 +31,16 @@ func runIngest(ctx context.Context, args []string, env func(string) string, stdo
 	if len(paths) == 0 {
 		return fmt.Errorf("ingest: no PATH given")
 	}
+	if *batch < 1 {
+		return fmt.Errorf("ingest: --batch must be at least 1, got %d", *batch)
+	}
 	files, walkErrs := collectFiles(paths)
 	eng, st, err := c.open(ctx, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	sum := ingestFiles(ctx, eng, files, *workers, newProgress(stdout, len(files), *quiet), stderr)
+	sum := ingestFiles(ctx, eng, files, *workers, *batch, newProgress(stdout, len(files), *quiet), stderr)
 	for _, e := range walkErrs {
 		fmt.Fprintln(stderr, "error:", e)
 		sum.failed++
@@ -126,16 +130,18 @@ type ingestSummary struct {
 	new, replaced, renamed, unchanged, duplicate, failed int
 }
 
-// ingestBatch is the most reports the ingest stores in one transaction.
-const ingestBatch = 64
+// defaultIngestBatch is the most reports an ingest stores in one
+// transaction unless --batch says otherwise.
+const defaultIngestBatch = 64
 
 // ingestFiles ingests files: up to workers of them are loaded, cleaned,
 // embedded and read for facts at once, and one writer stores what they
 // prepared, as many reports per transaction as are ready (up to
-// ingestBatch), so that a commit's cost is shared while a crash still
+// batch), so that a commit's cost is shared while a crash still
 // keeps whole reports only. A report is printed as done once its
 // transaction has committed. One file's failure does not stop the others.
-func ingestFiles(ctx context.Context, eng *rag.Engine, files []reportFile, workers int, prog *progress, stderr io.Writer) ingestSummary {
+func ingestFiles(ctx context.Context, eng *rag.Engine, files []reportFile, workers, batch int, prog *progress, stderr io.Writer) ingestSummary {
+	batch = max(1, batch)
 	var (
 		mu  sync.Mutex
 		sum ingestSummary
@@ -167,31 +173,31 @@ func ingestFiles(ctx context.Context, eng *rag.Engine, files []reportFile, worke
 		f reportFile
 		p rag.Prepared
 	}
-	ready := make(chan prepared, ingestBatch)
+	ready := make(chan prepared, batch)
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
 		for first := range ready {
-			batch := []prepared{first}
+			todo := []prepared{first}
 		fill:
-			for len(batch) < ingestBatch {
+			for len(todo) < batch {
 				select {
 				case p, ok := <-ready:
 					if !ok {
 						break fill
 					}
-					batch = append(batch, p)
+					todo = append(todo, p)
 				default:
 					break fill
 				}
 			}
-			ps := make([]rag.Prepared, len(batch))
-			for i, b := range batch {
-				ps[i] = b.p
+			ps := make([]rag.Prepared, len(todo))
+			for i, t := range todo {
+				ps[i] = t.p
 			}
 			results, errs := eng.StoreBatch(ctx, ps)
-			for i, b := range batch {
-				record(b.f, results[i], errs[i])
+			for i, t := range todo {
+				record(t.f, results[i], errs[i])
 			}
 		}
 	}()
