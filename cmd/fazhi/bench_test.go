@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -54,10 +55,73 @@ func TestBenchCommandTable(t *testing.T) {
 	if err := os.WriteFile(eval, []byte(line), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := mustRun(t, "bench", "--reports", "1", "--rounds", "1", "--unscoped=false", "--seeds", seedDir, "--eval", eval)
-	for _, want := range []string{"ingest", "cold start", "ask, in process", "ask, HTTP", "chromem raw scan", "targets"} {
+	out := mustRun(t, "bench", "--reports", "1", "--rounds", "1", "--seeds", seedDir, "--eval", eval)
+	for _, want := range []string{"ingest", "cold start", "heap after load", "town named, in process", "town named, HTTP", "chromem raw scan",
+		"totals, every town", "first call after start", "no town named", "targets", totalQuestions[0], unscopedQuestions[0]} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	// Every target of issue 15 is marked ok or MISS, with its ratio.
+	for _, target := range []string{"totals and rankings p95 <= 1x", "totals and rankings first call <= 3x", "no town named p50 <= 0.5x",
+		"town named p50 <= 0.05x", "ingest >= 200 reports/s", "cold start < 1500 ms"} {
+		re := regexp.MustCompile(`(?m)^  (ok|MISS) +` + regexp.QuoteMeta(target) + `: [0-9.]+(x| ms)?`)
+		if !re.MatchString(out) {
+			t.Errorf("targets lack a mark and figure for %q:\n%s", target, out)
+		}
+	}
+}
+
+// TestBenchTotals checks the figures of the questions naming no town:
+// each total and ranking across every town timed on its first call and
+// over the rounds, with ratios to the raw scan of the same run.
+func TestBenchTotals(t *testing.T) {
+	offlineEnv(t)
+	eval := filepath.Join(t.TempDir(), "qa.jsonl")
+	line := `{"id":"a","lang":"zh","kind":"number","doc":"000_cd4b96a87fea5f69.txt","question":"渔门镇2020年共排查、调解各类矛盾纠纷多少件？","must":["368"]}` + "\n"
+	if err := os.WriteFile(eval, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRun(t, "bench", "--reports", "3", "--rounds", "2", "--seeds", seedDir, "--eval", eval, "--json")
+	var r benchResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bench --json printed %q: %v", out, err)
+	}
+	for _, set := range []struct {
+		name      string
+		got       []questionTiming
+		questions []string
+	}{{"totals", r.Totals, totalQuestions}, {"unscoped", r.Unscoped, unscopedQuestions}} {
+		if len(set.got) != len(set.questions) {
+			t.Fatalf("%s: got %d timings, want %d", set.name, len(set.got), len(set.questions))
+		}
+		for i, q := range set.got {
+			if q.Question != set.questions[i] || q.FirstMS <= 0 || q.MaxMS <= 0 {
+				t.Errorf("%s[%d]: got %+v, want %q with a first and a later time", set.name, i, q, set.questions[i])
+			}
+		}
+	}
+	if r.TotalFirstMS != r.Totals[0].FirstMS || r.TotalFirstMaxMS < r.TotalFirstMS {
+		t.Errorf("first call after start %v, slowest first call %v; want the first question's first call and at least that", r.TotalFirstMS, r.TotalFirstMaxMS)
+	}
+	if r.TotalP50MS <= 0 || r.TotalP95MS < r.TotalP50MS || r.UnscopedP50MS <= 0 || r.UnscopedP95MS < r.UnscopedP50MS {
+		t.Errorf("totals p50 %v p95 %v, unscoped p50 %v p95 %v: want positive, p95 >= p50", r.TotalP50MS, r.TotalP95MS, r.UnscopedP50MS, r.UnscopedP95MS)
+	}
+	c := r.ChromemP50MS
+	if c <= 0 {
+		t.Fatalf("no raw scan time: %+v", r)
+	}
+	for _, rt := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"total p95", r.TotalP95Ratio, r.TotalP95MS / c},
+		{"total first", r.TotalFirstRatio, r.TotalFirstMaxMS / c},
+		{"unscoped p50", r.UnscopedRatio, r.UnscopedP50MS / c},
+		{"town p50", r.HTTPRatio, r.HTTPP50MS / c},
+	} {
+		if rt.got != rt.want || rt.got <= 0 {
+			t.Errorf("%s ratio: got %v, want %v (ms / raw scan p50)", rt.name, rt.got, rt.want)
 		}
 	}
 }
@@ -70,6 +134,7 @@ func TestBenchRejects(t *testing.T) {
 	}{
 		{"store", []string{"bench", "--store", "postgres://x@localhost/db"}},
 		{"rounds", []string{"bench", "--rounds", "0"}},
+		{"batch", []string{"bench", "--batch", "0"}},
 		{"negative reports", []string{"bench", "--reports", "-1"}},
 		{"argument", []string{"bench", "extra"}},
 		{"no seeds", []string{"bench", "--seeds", t.TempDir(), "--eval", filepath.Join("..", "..", "testdata", "eval", "fazhi-qa.jsonl")}},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,5 +140,45 @@ func TestIngestDuplicateContent(t *testing.T) {
 	out := mustRun(t, "ingest", "--workers", "1", "--data", data, root)
 	if !strings.Contains(out, "1 new, 0 replaced, 0 unchanged, 1 duplicate, 0 failed") || !strings.Contains(out, "same content as a/2020.txt") {
 		t.Errorf("ingest: got %q, want b/2020.txt a duplicate of a/2020.txt", out)
+	}
+}
+
+// TestIngestBatch ingests one folder one report per transaction and in
+// batches: the summary, the duplicate found inside a batch, the file
+// that fails and the stored reports are the same.
+func TestIngestBatch(t *testing.T) {
+	offlineEnv(t)
+	root := t.TempDir()
+	writeNested(t, filepath.Join(root, "a", "2020.txt"), townReport(t, "青山", 401))
+	writeNested(t, filepath.Join(root, "b", "2020.txt"), townReport(t, "青山", 401))
+	writeNested(t, filepath.Join(root, "c", "2020.txt"), townReport(t, "白水", 402))
+	writeNested(t, filepath.Join(root, "d", "broken.docx"), []byte("not a zip"))
+	for _, s := range []string{"000_cd4b96a87fea5f69.txt", "003_77ad51e2d2cfaeb9.txt"} {
+		b, err := os.ReadFile(filepath.Join(seedDir, s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeNested(t, filepath.Join(root, "seeds", s), b)
+	}
+	const want = "ingested 6 files: 4 new, 0 replaced, 0 unchanged, 1 duplicate, 1 failed"
+	var docs []map[string]string
+	for _, batch := range []string{"1", "64"} {
+		t.Run("batch="+batch, func(t *testing.T) {
+			data := t.TempDir()
+			out, errOut, err := runCLI(t, "ingest", "--workers", "1", "--batch", batch, "--data", data, root)
+			if err == nil {
+				t.Errorf("ingest with a broken file: no error")
+			}
+			if !strings.Contains(out, want) || !strings.Contains(out, "same content as a/2020.txt") || !strings.Contains(errOut, "broken.docx") {
+				t.Errorf("ingest: got\n%s\n%s\nwant %q, b/2020.txt a duplicate of a/2020.txt and an error naming broken.docx", out, errOut, want)
+			}
+			docs = append(docs, docSources(t, data))
+		})
+	}
+	if len(docs) == 2 && fmt.Sprint(docs[0]) != fmt.Sprint(docs[1]) {
+		t.Errorf("stored reports differ: one per transaction %v, batched %v", docs[0], docs[1])
+	}
+	if _, _, err := runCLI(t, "ingest", "--batch", "0", "--data", t.TempDir(), root); err == nil || !strings.Contains(err.Error(), "--batch") {
+		t.Errorf("ingest --batch 0: got %v, want an error naming --batch", err)
 	}
 }
