@@ -161,8 +161,6 @@ var (
 	webStartRe = regexp.MustCompile(`^(【?(信息)?索引号|浏览次数|点击数|点击量|阅读次数|访问量|当前位置|您当前的位置|您的位置|你的位置|上一篇|下一篇|分享到)`)
 	// urlEndRe matches a line that ends in a web address.
 	urlEndRe = regexp.MustCompile(`https?://[!-~]+$`)
-	// Separators between the words of a navigation line.
-	navSepRe = regexp.MustCompile(`[【】\[\]|｜/、:：\s]+`)
 )
 
 // navWords are the words of article tool bars ("【打印】【关闭】").
@@ -189,10 +187,11 @@ func isArtefactLine(line string) bool {
 			}
 		}
 	}
-	if webStartRe.MatchString(line) || len(webLabelRe.FindAllStringIndex(line, 2)) >= 2 {
+	// Each label ends in a colon: a line without one has none.
+	if webStartRe.MatchString(line) || (strings.ContainsAny(line, ":：") && len(webLabelRe.FindAllStringIndex(line, 2)) >= 2) {
 		return true
 	}
-	words := strings.Fields(navSepRe.ReplaceAllString(line, " "))
+	words := strings.FieldsFunc(line, isNavSep)
 	if len(words) == 0 {
 		return false
 	}
@@ -202,6 +201,12 @@ func isArtefactLine(line string) bool {
 		}
 	}
 	return true
+}
+
+// isNavSep reports whether r separates the words of a navigation line:
+// a space or one of 【】[]|｜/、:：.
+func isNavSep(r rune) bool {
+	return unicode.IsSpace(r) || strings.ContainsRune("【】[]|｜/、:：", r)
 }
 
 // Patterns that classify lines for joining.

@@ -229,6 +229,12 @@ func (w *htmlText) write(r rune) {
 // form or CJK punctuation mark, or one of the quotes, dashes and ellipses
 // that Chinese text sets at full width.
 func isWide(r rune) bool {
+	switch {
+	case r < 0x1100:
+		return false // before the first Hangul jamo nothing is wide
+	case r >= 0x4E00 && r <= 0x9FFF:
+		return true // CJK Unified Ideographs, the bulk of a Chinese text
+	}
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
 		(r >= 0x3000 && r <= 0x303F) || (r >= 0xFF00 && r <= 0xFFEF) ||
 		r == 0x2014 || r == 0x2026 || (r >= 0x2018 && r <= 0x201F)

@@ -271,7 +271,7 @@ func detectCounty(text, town string) string {
 		}
 	}
 	// A one-character county stands right before its town: 珙县罗渡湾镇.
-	if town != "" {
+	if town != "" && strings.Contains(text, "县"+town) {
 		for _, m := range oneCharCountyRe.FindAllStringSubmatchIndex(text, -1) {
 			if strings.HasPrefix(text[m[1]:], town) {
 				counts[text[m[2]:m[3]]] += 3
@@ -279,7 +279,11 @@ func detectCounty(text, town string) string {
 		}
 	}
 	// Autonomous counties and banners have long names: 琼中黎族苗族自治县.
-	for _, m := range autonomousRe.FindAllStringSubmatchIndex(text, -1) {
+	var autonomous [][]int
+	if strings.Contains(text, "自治县") || strings.Contains(text, "自治旗") {
+		autonomous = autonomousRe.FindAllStringSubmatchIndex(text, -1)
+	}
+	for _, m := range autonomous {
 		name := text[m[2]:m[3]]
 		rest := text[m[1]:]
 		switch {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -92,7 +91,7 @@ func hashEmbed(text string, dim int) []float32 {
 	var starts [3]int
 	run := 0
 	for i, r := range text {
-		if !unicode.Is(unicode.Han, r) {
+		if !isHan(r) {
 			run = 0
 			continue
 		}
@@ -108,7 +107,7 @@ func hashEmbed(text string, dim int) []float32 {
 		}
 	}
 	for _, t := range Tokens(text) {
-		if r, _ := utf8.DecodeRuneInString(t); !unicode.Is(unicode.Han, r) {
+		if r, _ := utf8.DecodeRuneInString(t); !isHan(r) {
 			add('w', t, 1)
 		}
 	}

@@ -1,0 +1,45 @@
+package ingest
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The ingest path takes shortcuts in hot loops; each must give what the
+// plain definition gives, for every character.
+
+// TestIsWideShortcuts checks isWide against its definition over every
+// code point.
+func TestIsWideShortcuts(t *testing.T) {
+	plain := func(r rune) bool {
+		return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) ||
+			(r >= 0x3000 && r <= 0x303F) || (r >= 0xFF00 && r <= 0xFFEF) ||
+			r == 0x2014 || r == 0x2026 || (r >= 0x2018 && r <= 0x201F)
+	}
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if got, want := isWide(r), plain(r); got != want {
+			t.Fatalf("isWide(%U) = %v, want %v", r, got, want)
+		}
+	}
+}
+
+// TestNavWordsSplit checks that the words of a navigation line are those
+// that splitting on the old separator pattern (then on spaces) gives,
+// for every character of the Basic Multilingual Plane between two words.
+func TestNavWordsSplit(t *testing.T) {
+	sepRe := regexp.MustCompile(`[【】\[\]|｜/、:：\s]+`)
+	for r := rune(0); r < 0x10000; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		line := "打印" + string(r) + "关闭" + string(r) + string(r) + "x"
+		want := strings.Fields(sepRe.ReplaceAllString(line, " "))
+		if got := strings.FieldsFunc(line, isNavSep); !slices.Equal(got, want) {
+			t.Fatalf("words of %q: got %q, want %q", line, got, want)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package rag
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// tokensPlain is Tokens as first written, over a slice of runes: the
+// reference the faster Tokens must agree with.
+func tokensPlain(text string) []string {
+	var out []string
+	rs := []rune(text)
+	for i := 0; i < len(rs); {
+		r := rs[i]
+		switch {
+		case unicode.Is(unicode.Han, r):
+			j := i
+			for j < len(rs) && unicode.Is(unicode.Han, rs[j]) {
+				j++
+			}
+			if j-i == 1 {
+				out = append(out, string(rs[i]))
+			}
+			for k := i; k+1 < j; k++ {
+				out = append(out, string(rs[k:k+2]))
+			}
+			i = j
+		case unicode.IsDigit(r):
+			j := i
+			for j < len(rs) && (unicode.IsDigit(rs[j]) || (rs[j] == '.' && j+1 < len(rs) && unicode.IsDigit(rs[j+1]))) {
+				j++
+			}
+			out = append(out, string(rs[i:j]))
+			i = j
+		case unicode.IsLetter(r):
+			j := i
+			for j < len(rs) && (unicode.IsLetter(rs[j]) || unicode.IsDigit(rs[j])) && !unicode.Is(unicode.Han, rs[j]) {
+				j++
+			}
+			out = append(out, strings.ToLower(string(rs[i:j])))
+			i = j
+		default:
+			i++
+		}
+	}
+	return out
+}
+
+// TestIsHan checks the shortcut against unicode.Han for every code point.
+func TestIsHan(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if got, want := isHan(r), unicode.Is(unicode.Han, r); got != want {
+			t.Fatalf("isHan(%U) = %v, want %v", r, got, want)
+		}
+	}
+}
+
+// TestTokensAsPlain checks Tokens against the plain version on every
+// seed and real report and on random strings mixing Han, digits, dots,
+// Latin and other letters, spaces and bytes that are not UTF-8.
+func TestTokensAsPlain(t *testing.T) {
+	var texts []string
+	for _, dir := range []string{"../testdata/reports", "../testdata/real/docs"} {
+		paths, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts = append(texts, string(b))
+		}
+	}
+	if len(texts) < 5 {
+		t.Fatalf("read %d reports, want the seeds at least", len(texts))
+	}
+	pieces := []string{"法", "治", "镇", "〇", "𠀀", "3", "٣", "12.5", ".", "..", "a", "B", "Ég", "ß", "İ", "Ω", " ", "，", "\xff", "\xe6\xb3", "ー", "한", "x1", "_"}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range 5000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		texts = append(texts, b.String())
+	}
+	for _, text := range texts {
+		if got, want := Tokens(text), tokensPlain(text); !slices.Equal(got, want) {
+			t.Fatalf("Tokens(%.80q):\n got %q\nwant %q", text, got, want)
+		}
+	}
+}
