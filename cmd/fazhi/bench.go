@@ -61,6 +61,8 @@ type benchResult struct {
 	IngestMS        float64 `json:"ingest_ms"`
 	IngestPerSec    float64 `json:"ingest_reports_per_s"`
 	IngestWorkers   int     `json:"ingest_workers"`
+	IngestBatch     int     `json:"ingest_batch"`
+	IngestCPUMS     float64 `json:"ingest_cpu_ms_per_report,omitempty"` // user+system CPU of the process per report stored`
 	Reports         int     `json:"reports"`
 	Chunks          int     `json:"chunks"`
 	Facts           int     `json:"facts"`
@@ -194,7 +196,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	if !dataSet {
 		c.Data = filepath.Join(work, "data")
 	}
-	res := benchResult{Seed: *seed, Data: c.Data, EvalFile: evalPath, SeedReports: len(seedPaths), Rounds: *rounds, IngestWorkers: *workers}
+	res := benchResult{Seed: *seed, Data: c.Data, EvalFile: evalPath, SeedReports: len(seedPaths), Rounds: *rounds, IngestWorkers: *workers, IngestBatch: *batch}
 
 	n := *reports
 	if *chunksTarget > 0 {
@@ -227,9 +229,9 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 		return fmt.Errorf("bench: %w", err)
 	}
 	defer stopProfile()
-	start = time.Now()
+	start, cpu := time.Now(), processCPU()
 	sum := ingestFiles(ctx, eng, files, *workers, *batch, newProgress(io.Discard, len(files), true), stderr)
-	d := time.Since(start)
+	d, cpu := time.Since(start), processCPU()-cpu
 	stopProfile()
 	st.Close()
 	if err := ctx.Err(); err != nil {
@@ -237,6 +239,9 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	res.IngestFiles, res.IngestFailed, res.IngestMS = len(files), sum.failed, ms(d)
 	res.IngestPerSec = float64(len(files)-sum.failed) / d.Seconds()
+	if stored := len(files) - sum.failed; stored > 0 && cpu > 0 {
+		res.IngestCPUMS = ms(cpu) / float64(stored)
+	}
 
 	// Cold start: open the filled store and the engine as every command does.
 	runtime.GC()
@@ -618,7 +623,10 @@ func printBench(w io.Writer, r benchResult) {
 	ratio := func(v float64) string { return fmt.Sprintf("%.3fx", v) }
 	fmt.Fprintf(w, "fazhi bench  seed %d  data %s\n\n", r.Seed, r.Data)
 	fmt.Fprintf(w, "%-24s %d look-alikes + %d seeds in %.0f ms\n", "generate", r.Generated, r.SeedReports, r.GenerateMS)
-	fmt.Fprintf(w, "%-24s %d files in %.1f s = %.0f reports/s (%d workers, %d failed)\n", "ingest", r.IngestFiles, r.IngestMS/1000, r.IngestPerSec, r.IngestWorkers, r.IngestFailed)
+	fmt.Fprintf(w, "%-24s %d files in %.1f s = %.0f reports/s (%d workers, up to %d reports per transaction, %d failed)\n", "ingest", r.IngestFiles, r.IngestMS/1000, r.IngestPerSec, r.IngestWorkers, r.IngestBatch, r.IngestFailed)
+	if r.IngestCPUMS > 0 {
+		fmt.Fprintf(w, "%-24s %.2f ms of CPU per report (user+system, all threads): %.0f reports/s if %d cores did nothing else\n", "", r.IngestCPUMS, float64(runtime.NumCPU())*1000/r.IngestCPUMS, runtime.NumCPU())
+	}
 	fmt.Fprintf(w, "%-24s %d reports, %d chunks, %d facts, dim %d (%s), %.0f MB on disk\n", "store", r.Reports, r.Chunks, r.Facts, r.Dim, r.Embedder, float64(r.DBBytes)/1e6)
 	fmt.Fprintf(w, "%-24s %.0f ms (open store + engine)\n", "cold start", r.ColdStartMS)
 	fmt.Fprintf(w, "%-24s %.0f MiB\n", "heap after load", float64(r.HeapAllocBytes)/(1<<20))

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -134,10 +135,14 @@ type ingestSummary struct {
 // transaction unless --batch says otherwise.
 const defaultIngestBatch = 64
 
+// batchWindow is how long the writer waits for a batch to fill after its
+// first report is ready.
+const batchWindow = 100 * time.Millisecond
+
 // ingestFiles ingests files: up to workers of them are loaded, cleaned,
 // embedded and read for facts at once, and one writer stores what they
-// prepared, as many reports per transaction as are ready (up to
-// batch), so that a commit's cost is shared while a crash still
+// prepared, as many reports per transaction as are ready within
+// batchWindow of the first (up to batch), so that a commit's cost is shared while a crash still
 // keeps whole reports only. A report is printed as done once its
 // transaction has committed. One file's failure does not stop the others.
 func ingestFiles(ctx context.Context, eng *rag.Engine, files []reportFile, workers, batch int, prog *progress, stderr io.Writer) ingestSummary {
@@ -178,7 +183,10 @@ func ingestFiles(ctx context.Context, eng *rag.Engine, files []reportFile, worke
 	go func() {
 		defer close(written)
 		for first := range ready {
+			// Wait a moment for more: a commit's cost is the same for one
+			// report or many, and on two cores it is taken from the workers.
 			todo := []prepared{first}
+			window := time.NewTimer(batchWindow)
 		fill:
 			for len(todo) < batch {
 				select {
@@ -187,10 +195,11 @@ func ingestFiles(ctx context.Context, eng *rag.Engine, files []reportFile, worke
 						break fill
 					}
 					todo = append(todo, p)
-				default:
+				case <-window.C:
 					break fill
 				}
 			}
+			window.Stop()
 			ps := make([]rag.Prepared, len(todo))
 			for i, t := range todo {
 				ps[i] = t.p
