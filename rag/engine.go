@@ -447,7 +447,7 @@ func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Repo
 		if len(v) != e.emb.Dim {
 			return rep, nil, nil, fmt.Errorf("embed %s: embedder returned %d dimensions, want %d", name, len(v), e.emb.Dim)
 		}
-		stored[i] = StoredChunk{Chunk: c, Embedding: v}
+		stored[i] = StoredChunk{Chunk: c, Embedding: v, Terms: Tokens(c.Section + " " + c.Text)}
 	}
 	var facts []ingest.Fact
 	seen := map[string]bool{}

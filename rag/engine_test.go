@@ -500,3 +500,35 @@ func mustOpenSQLite(tb testing.TB, dir string, emb rag.Embedder) *sqlitestore.SQ
 }
 
 var sqlitestoreOpen = sqlitestore.Open
+
+// TestPrepareKeywordTerms checks that Prepare gives each chunk the
+// keyword terms a store would compute itself.
+func TestPrepareKeywordTerms(t *testing.T) {
+	ctx := context.Background()
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	e, err := rag.NewEngine(ctx, mustOpenSQLite(t, t.TempDir(), emb), emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range seedFiles {
+		raw, err := os.ReadFile(filepath.Join("..", "testdata", "reports", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, chunks, _, err := e.Prepare(ctx, f, "id-"+f, string(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range chunks {
+			want := rag.Tokens(c.Section + " " + c.Text)
+			if c.Terms == nil || fmt.Sprint(c.Terms) != fmt.Sprint(want) {
+				t.Errorf("%s chunk %d: terms %q, want %q", f, c.Seq, c.Terms, want)
+			}
+			bare := c
+			bare.Terms = nil
+			if fmt.Sprint(bare.KeywordTerms()) != fmt.Sprint(want) {
+				t.Errorf("%s chunk %d: KeywordTerms without Terms gives %q, want %q", f, c.Seq, bare.KeywordTerms(), want)
+			}
+		}
+	}
+}

@@ -20,6 +20,19 @@ var ErrEmbedderMismatch = errors.New("embedder mismatch")
 type StoredChunk struct {
 	ingest.Chunk
 	Embedding []float32
+	// Terms are the chunk's keyword terms, Tokens(Section+" "+Text), as
+	// Prepare makes them on the ingest workers so that the one writer of a
+	// store need not; a store computes them when they are nil.
+	Terms []string
+}
+
+// KeywordTerms are the terms a store indexes a chunk under for keyword
+// search: c.Terms, or Tokens(Section+" "+Text) when they were not made.
+func (c StoredChunk) KeywordTerms() []string {
+	if c.Terms != nil {
+		return c.Terms
+	}
+	return Tokens(c.Section + " " + c.Text)
 }
 
 // Prepared is a report ready to be stored: the cleaned report with its

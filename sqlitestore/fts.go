@@ -1,14 +1,6 @@
 package sqlitestore
 
-import (
-	"strings"
-
-	"fazhi/rag"
-)
-
-// ftsText renders tokens for the FTS5 index: one token per word, quoted
-// nowhere (FTS5's unicode61 tokenizer keeps a Han bigram as one token).
-func ftsText(text string) string { return strings.Join(rag.Tokens(text), " ") }
+import "strings"
 
 // ftsQuery renders query tokens as an FTS5 OR query of quoted terms.
 func ftsQuery(tokens []string) string {

@@ -1,7 +1,8 @@
 // Package sqlitestore is the embedded rag.Store: a SQLite database (via the
 // pure-Go modernc.org/sqlite driver) is the source of truth for reports,
-// chunks with their embeddings, facts and an FTS5 keyword index, written one
-// transaction per report; chromem-go is the in-memory vector index, rebuilt
+// chunks with their embeddings, facts and an FTS5 keyword index, each
+// report written whole in one transaction (several reports to one with
+// PutBatch); chromem-go is the in-memory vector index, rebuilt
 // at open from the stored embeddings (never re-embedded).
 package sqlitestore
 
@@ -272,12 +273,14 @@ func (s *SQLite) Put(ctx context.Context, rep ingest.Report, chunks []rag.Stored
 // error returned alone means none was stored.
 func (s *SQLite) PutBatch(ctx context.Context, ps []rag.Prepared) ([]rag.IngestStatus, []error, error) {
 	// The keyword index's text is made before taking the write lock, so
-	// that a batch being written is not held up by it.
+	// that a batch being written is not held up by it; the terms come
+	// from the ingest workers (rag.Prepare). One token per word, quoted
+	// nowhere: FTS5's unicode61 tokenizer keeps a Han bigram as one token.
 	fts := make([][]string, len(ps))
 	for i, p := range ps {
 		fts[i] = make([]string, len(p.Chunks))
 		for j, c := range p.Chunks {
-			fts[i][j] = ftsText(c.Section + " " + c.Text)
+			fts[i][j] = strings.Join(c.KeywordTerms(), " ")
 		}
 	}
 	statuses := make([]rag.IngestStatus, len(ps))
