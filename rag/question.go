@@ -673,8 +673,11 @@ func englishAskEnd(text string) int {
 var howManyRe = regexp.MustCompile(`(是多少|有多少|多少|几)` + measureWords + `?`)
 
 // genericForms are glossary forms too common in these reports to tell
-// anything apart ("town" → 乡镇).
-var genericForms = map[string]bool{"乡镇": true, "街道": true, "街道办事处": true, "办事处": true, "报告": true, "工作": true, "政府": true, "人民政府": true, "镇政府": true}
+// anything apart ("town" → 乡镇, "report" → 工作报告: the report itself).
+var genericForms = map[string]bool{"乡镇": true, "街道": true, "街道办事处": true, "办事处": true, "报告": true, "工作报告": true, "工作": true, "政府": true, "人民政府": true, "镇政府": true,
+	// "the county government" asked of a county's own report is the
+	// reporting unit itself, which every sentence is about.
+	"县政府": true, "县人民政府": true, "区政府": true, "区人民政府": true}
 
 func stripTowns(text string, towns []townName) string {
 	for _, tn := range towns {
