@@ -45,6 +45,7 @@ func (e *Engine) TrainingRows(ctx context.Context, id, question, doc string, mus
 		q := analyse(s, c.towns, e.gloss)
 		return len(q.Towns) > 0 || q.UnknownTown != ""
 	}
+	question = e.understand(c, question, nil)
 	parts, _ := splitQuestion(question, isPlace)
 	if len(parts) == 0 {
 		parts = []string{question}
@@ -53,17 +54,16 @@ func (e *Engine) TrainingRows(ctx context.Context, id, question, doc string, mus
 	for pi, p := range parts {
 		text := p
 		if len(parts) > 1 {
-			text = resolveFollowUp(p, []Turn{{Role: "user", Content: question}}, c.towns, e.gloss)
+			// As multiAnswer asks each part: in the turn of the whole.
+			text = e.understand(c, p, []Turn{{Role: "user", Content: question}})
 		}
 		q := analyse(text, c.towns, e.gloss)
 		q, scope, allow, refusal := e.scopeStage(ctx, c, q)
-		if refusal != "" || (q.Aggregate != "" && (q.Kind == KindCount || q.Kind == KindRate)) {
+		if refusal != "" {
 			continue
 		}
-		if q.Meta != "" && len(q.Towns) > 0 && allow == nil {
-			if _, ok := e.metaAnswer(ctx, q, scope); ok {
-				continue
-			}
+		if _, route, _ := e.ruleStage(ctx, q, scope, allow); route != "" {
+			continue // a rule or an aggregate answers, not the models
 		}
 		sents, m, err := e.gatherStage(ctx, c, q, scope, allow)
 		if err != nil {
@@ -73,7 +73,8 @@ func (e *Engine) TrainingRows(ctx context.Context, id, question, doc string, mus
 			continue
 		}
 		group := fmt.Sprintf("%s/%d", id, pi)
-		if q.Kind == KindCount || q.Kind == KindRate {
+		_, route := choiceRoute(q, m, sents)
+		if route == routeFigure {
 			factScope := scope
 			if !readWhole(q, scope) {
 				factScope = reportsOf(sents)
@@ -99,13 +100,8 @@ func (e *Engine) TrainingRows(ctx context.Context, id, question, doc string, mus
 			}
 			continue
 		}
-		if q.Kind == KindWhat && q.Aggregate == "list" {
+		if route != routeSentence {
 			continue
-		}
-		if q.Kind == KindWhat {
-			if _, ok := sectionAnswer(q, m, sents); ok {
-				continue
-			}
 		}
 		wants := wantsOf(q)
 		for i, s := range sents {

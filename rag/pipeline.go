@@ -22,7 +22,7 @@ func (e *Engine) extractiveExcept(ctx context.Context, question Question, used u
 		return Answer{}, err
 	}
 	tr := traceFrom(ctx)
-	text := resolveRelativeYears(resolveFollowUp(question.Text, question.History, c.towns, e.gloss), e.now(), e.yearsOfPlaces(c))
+	text := e.understand(c, question.Text, question.History)
 	if used == nil {
 		isPlace := func(s string) bool {
 			q := analyse(s, c.towns, e.gloss)
@@ -57,20 +57,9 @@ func (e *Engine) extractiveExcept(ctx context.Context, question Question, used u
 		tr.decide("refusal", "no report of the place or year asked about")
 		return a, nil
 	}
-	if q.Meta != "" && len(q.Towns) > 0 && allow == nil {
-		if ans, ok := e.metaAnswer(ctx, q, scope); ok {
-			tr.decide("meta", "the question asks about the report itself (%s)", q.Meta)
-			return ans, nil
-		}
-	}
-	if part := partAsked(q.Text); part != "" && len(scope) == 1 {
-		if ans, ok := e.partAnswer(ctx, q, scope[0], part); ok {
-			tr.decide("section", "the question asks what part %s of the report is about", part)
-			return ans, nil
-		}
-	}
-	if q.Aggregate != "" && (q.Kind == KindCount || q.Kind == KindRate) {
-		tr.decide("aggregate", "the question asks for %s over %d reports", q.Aggregate, len(scope))
+	switch ans, route, why := e.ruleStage(ctx, q, scope, allow); route {
+	case routeAggregate:
+		tr.decide(route, "%s", why)
 		if len(scope) > maxScopeReports {
 			ctx, release, err := e.enterGate(ctx)
 			if err != nil {
@@ -80,6 +69,9 @@ func (e *Engine) extractiveExcept(ctx context.Context, question Question, used u
 			return e.aggregate(ctx, q, scope)
 		}
 		return e.aggregate(ctx, q, scope)
+	case routeMeta, routeSection:
+		tr.decide(route, "%s", why)
+		return ans, nil
 	}
 	sents, m, err := e.gatherStage(ctx, c, q, scope, allow)
 	if err != nil {
@@ -88,26 +80,85 @@ func (e *Engine) extractiveExcept(ctx context.Context, question Question, used u
 	if m.empty() {
 		if allow != nil && q.Kind == KindWhat && len(sents) > 0 {
 			// "2023年有啥打算？": the plans for that year are the answer.
-			tr.decide("section", "the plans of another year's report answer")
+			tr.decide(routeSection, "the plans of another year's report answer")
 			return passageAnswer(q, sents[0].report, sents[0].section, sents), nil
 		}
 		a.Answer = notStated(q, scope)
 		tr.decide("refusal", "no term of the question occurs in the scope")
 		return a, nil
 	}
-	switch {
-	case q.Kind == KindCount || q.Kind == KindRate:
+	switch ans, route := choiceRoute(q, m, sents); route {
+	case routeFigure:
 		return e.figureStage(ctx, q, m, scope, sents, allow, used)
-	case q.Kind == KindWhat && q.Aggregate == "list":
-		tr.decide("list", "the question asks which reports state it")
+	case routeList:
+		tr.decide(route, "the question asks which reports state it")
 		return listAnswer(q, m, sents, scope), nil
-	case q.Kind == KindWhat:
-		if ans, ok := sectionAnswer(q, m, sents); ok {
-			tr.decide("section", "a section heading matches the question")
-			return ans, nil
-		}
+	case routeSection:
+		tr.decide(route, "a section heading matches the question")
+		return ans, nil
 	}
 	return sentenceStage(tr, q, m, sents, scope), nil
+}
+
+// understand reads a question in its conversation: a follow-up takes the
+// place, year and subject of the turn before ("那三川镇呢？"), and relative
+// years (今年, 去年) become the years they stand for.
+func (e *Engine) understand(c *catalog, text string, history []Turn) string {
+	return resolveRelativeYears(resolveFollowUp(text, history, c.towns, e.gloss), e.now(), e.yearsOfPlaces(c))
+}
+
+// The routes a question takes once its scope is settled: rules answer
+// questions about the report itself, its numbered parts, lists and
+// section headings; aggregates read several reports; the fitted models
+// choose a figure or a sentence for the rest.
+const (
+	routeMeta      = "meta"
+	routeSection   = "section"
+	routeAggregate = "aggregate"
+	routeList      = "list"
+	routeFigure    = "figure"
+	routeSentence  = "sentence"
+)
+
+// ruleStage answers, before any sentence is gathered, what a rule answers:
+// a question about the report itself (routeMeta) or about one of its
+// numbered parts (routeSection), with the answer and why. A figure over
+// several reports is routeAggregate, not yet answered. "" leaves the
+// question to the gathered sentences. The answerer and the fit of the
+// models (TrainingRows) route through it alike.
+func (e *Engine) ruleStage(ctx context.Context, q Query, scope []ReportInfo, allow func(text, section string) bool) (ans Answer, route, why string) {
+	if q.Meta != "" && len(q.Towns) > 0 && allow == nil {
+		if ans, ok := e.metaAnswer(ctx, q, scope); ok {
+			return ans, routeMeta, fmt.Sprintf("the question asks about the report itself (%s)", q.Meta)
+		}
+	}
+	if part := partAsked(q.Text); part != "" && len(scope) == 1 {
+		if ans, ok := e.partAnswer(ctx, q, scope[0], part); ok {
+			return ans, routeSection, fmt.Sprintf("the question asks what part %s of the report is about", part)
+		}
+	}
+	if q.Aggregate != "" && (q.Kind == KindCount || q.Kind == KindRate) {
+		return Answer{}, routeAggregate, fmt.Sprintf("the question asks for %s over %d reports", q.Aggregate, len(scope))
+	}
+	return Answer{}, "", ""
+}
+
+// choiceRoute says how the gathered sentences answer q: a figure chosen
+// by the figure model (routeFigure), the reports that state it
+// (routeList), a matching section heading (routeSection, with its
+// answer), or a sentence chosen by the sentence model (routeSentence).
+func choiceRoute(q Query, m *matcher, sents []sentence) (Answer, string) {
+	switch {
+	case q.Kind == KindCount || q.Kind == KindRate:
+		return Answer{}, routeFigure
+	case q.Kind == KindWhat && q.Aggregate == "list":
+		return Answer{}, routeList
+	case q.Kind == KindWhat:
+		if ans, ok := sectionAnswer(q, m, sents); ok {
+			return ans, routeSection
+		}
+	}
+	return Answer{}, routeSentence
 }
 
 // scopeStage settles the reports a question is answered from: those of the
