@@ -89,16 +89,23 @@ var (
 // cleanLine removes in-line artefacts from one line and normalises its
 // spaces.
 func cleanLine(line string) string {
+	// Each pattern needs a character most lines lack: look for it first.
 	for {
 		prev := line
-		line = bookmarkRe.ReplaceAllString(line, "")
+		if strings.Contains(line, "[bookmark:") {
+			line = bookmarkRe.ReplaceAllString(line, "")
+		}
 		line = strings.ReplaceAll(line, "**", "")
-		line = mdHeadRe.ReplaceAllString(line, "")
+		if strings.Contains(line, "#") {
+			line = mdHeadRe.ReplaceAllString(line, "")
+		}
 		if line == prev {
 			break
 		}
 	}
-	line = spacesRe.ReplaceAllString(line, " ")
+	if strings.Contains(line, "  ") {
+		line = spacesRe.ReplaceAllString(line, " ")
+	}
 	line = dropCJKSpaces(line)
 	return strings.TrimSpace(line)
 }

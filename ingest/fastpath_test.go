@@ -1,6 +1,9 @@
 package ingest
 
 import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -41,5 +44,49 @@ func TestNavWordsSplit(t *testing.T) {
 		if got := strings.FieldsFunc(line, isNavSep); !slices.Equal(got, want) {
 			t.Fatalf("words of %q: got %q, want %q", line, got, want)
 		}
+	}
+}
+
+// TestBookSpans checks bookSpans and dropBooks against the regular
+// expression they stand for, on the seed and real reports and on random
+// strings of brackets, text and bytes that are not UTF-8.
+func TestBookSpans(t *testing.T) {
+	re := regexp.MustCompile(`《[^》]*》|〔[^〕]*〕`)
+	var texts []string
+	for _, dir := range []string{"../testdata/reports", "../testdata/real/docs"} {
+		paths, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts = append(texts, string(b))
+		}
+	}
+	pieces := []string{"《", "》", "〔", "〕", "法治", "2021", "\n", "、", "\xe3\x80", "\xff", "〈", "》》"}
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 5000 {
+		var b strings.Builder
+		for range rng.IntN(10) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		texts = append(texts, b.String())
+	}
+	books := 0
+	for _, text := range texts {
+		var want [][2]int
+		for _, m := range re.FindAllStringIndex(text, -1) {
+			want = append(want, [2]int{m[0], m[1]})
+		}
+		books += len(want)
+		if got := bookSpans(text); !slices.Equal(got, want) {
+			t.Fatalf("bookSpans(%.80q) = %v, want %v", text, got, want)
+		}
+		if got, want := dropBooks(text), re.ReplaceAllString(text, ""); got != want {
+			t.Fatalf("dropBooks(%.80q) = %q, want %q", text, got, want)
+		}
+	}
+	if books == 0 {
+		t.Fatal("no 《…》 in any text: the test checks nothing")
 	}
 }

@@ -464,8 +464,51 @@ func cnSmall(s string) int {
 var (
 	yearRe      = regexp.MustCompile(`((?:19|20)\d{2})\s*(?:年(度)?|以来)`)
 	yearRangeRe = regexp.MustCompile(`(?:19|20)\d{2}\s*[-—–~至到]\s*(?:19|20)?\d{2,4}`)
-	bookRe      = regexp.MustCompile(`《[^》]*》|〔[^〕]*〕`)
 )
+
+// bookSpans returns the byte spans of the titles in 《…》 and the numbers
+// in 〔…〕 of text, as the regular expression 《[^》]*》|〔[^〕]*〕 finds
+// them (leftmost first, not overlapping) but without running one over
+// every report.
+func bookSpans(text string) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(text); {
+		j := strings.IndexAny(text[i:], "《〔")
+		if j < 0 {
+			break
+		}
+		at := i + j
+		open, end := "《", "》"
+		if strings.HasPrefix(text[at:], "〔") {
+			open, end = "〔", "〕"
+		}
+		k := strings.Index(text[at+len(open):], end)
+		if k < 0 {
+			i = at + len(open)
+			continue
+		}
+		i = at + len(open) + k + len(end)
+		out = append(out, [2]int{at, i})
+	}
+	return out
+}
+
+// dropBooks returns text without its bookSpans.
+func dropBooks(text string) string {
+	spans := bookSpans(text)
+	if len(spans) == 0 {
+		return text
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	last := 0
+	for _, sp := range spans {
+		b.WriteString(text[last:sp[0]])
+		last = sp[1]
+	}
+	b.WriteString(text[last:])
+	return b.String()
+}
 
 // detectYear returns the year the report covers. A year in the title
 // decides. Otherwise years mentioned in the body vote ("2021年度" counts
@@ -481,7 +524,7 @@ func detectYear(text, title, date string) int {
 	if date != "" {
 		issued, _ = strconv.Atoi(date[:4])
 	}
-	body := bookRe.ReplaceAllString(text, "")
+	body := dropBooks(text)
 	body = yearRangeRe.ReplaceAllString(body, "")
 	votes := map[int]int{}
 	for _, m := range yearRe.FindAllStringSubmatch(body, -1) {

@@ -131,9 +131,7 @@ func newLayout(text string, titleIdx int, fileName string) *layout {
 	for _, m := range hostRe.FindAllStringSubmatch(text, 8) {
 		l.hosts = append(l.hosts, strings.ToLower(m[1]))
 	}
-	for _, m := range bookRe.FindAllStringIndex(text, -1) {
-		l.books = append(l.books, [2]int{m[0], m[1]})
-	}
+	l.books = bookSpans(text)
 	base := strings.ToLower(strings.TrimSuffix(filepath.Base(fileName), filepath.Ext(fileName)))
 	var b strings.Builder
 	for _, r := range base {
