@@ -11,10 +11,16 @@ import (
 
 // sentence is one sentence of a stored report.
 type sentence struct {
-	text    string
-	section string
-	report  ReportInfo
-	grams   gramSet
+	text      string
+	section   string
+	report    ReportInfo
+	grams     gramSet
+	furniture bool // holds page furniture (isFurniture), read once
+}
+
+// newSentence is a sentence of report ri with what scoring reads of it.
+func newSentence(text, section string, ri ReportInfo) sentence {
+	return sentence{text: text, section: section, report: ri, grams: gramsOf(text), furniture: isFurniture(text)}
 }
 
 // reportDoc is a report's sentences, built from its chunks once.
@@ -153,7 +159,7 @@ func (e *Engine) buildDoc(ctx context.Context, ri ReportInfo) (*reportDoc, error
 					d.prev[s] = d.sentences[n-2].text + d.sentences[n-1].text
 				}
 			}
-			d.sentences = append(d.sentences, sentence{text: s, section: h.Section, report: ri, grams: gramsOf(s)})
+			d.sentences = append(d.sentences, newSentence(s, h.Section, ri))
 		}
 	}
 	stated, err := e.store.Facts(ctx, FactFilter{Source: ri.Source})
@@ -175,6 +181,14 @@ func (e *Engine) buildDoc(ctx context.Context, ri ReportInfo) (*reportDoc, error
 			df.inherited = gramsOf(f.Subject + " " + df.clause + " " + pc)
 		}
 		df.quote = gramsOf(f.Quote)
+		df.years = yearsIn(df.clause)
+		for _, y := range df.years {
+			df.otherYear = df.otherYear || y != strconv.Itoa(f.Year)
+		}
+		if isFurniture(f.Quote) {
+			t := stripFurniture(f.Quote)
+			df.furniture = t == "" || isFurniture(t)
+		}
 		if p := d.prev[f.Quote]; p != "" {
 			df.context = gramsOf(p + f.Quote)
 		}
@@ -190,6 +204,9 @@ type docFact struct {
 	inherited             gramSet // its clause with the clause before it
 	subject               gramSet // what it counts, as extracted
 	clause                string
+	furniture             bool     // its sentence is page furniture through and through: never an answer
+	years                 []string // the years its clause names ("2022年受理365件")
+	otherYear             bool     // one of them is not the year of its report
 }
 
 // prevClause returns the clause of sentence just before clause, or "".

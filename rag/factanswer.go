@@ -41,7 +41,7 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 // by the figure model fm, those keep accepts (nil: all).
 func scoreDocFacts(out []factCandidate, q Query, qf figureQuestion, m *matcher, fm *model, r ReportInfo, d *reportDoc, keep func(factCandidate) bool) []factCandidate {
 	for i := range d.facts {
-		if q := d.facts[i].Quote; isFurniture(q) && (stripFurniture(q) == "" || isFurniture(stripFurniture(q))) {
+		if d.facts[i].furniture {
 			continue
 		}
 		x := figureFeatureValues(q, qf, m, &d.facts[i])
@@ -123,7 +123,7 @@ func figureFeatureValues(q Query, fq figureQuestion, m *matcher, f *docFact) []f
 		context = m.cover(f.context)
 	}
 	changeQ, asksTarget, asksNew := fq.changeQ, fq.asksTarget, fq.asksNew
-	ys := yearsIn(f.clause)
+	ys := f.years
 	total := containsAny(f.clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计")
 	unitOK := q.Units == nil || contains(q.Units, f.Unit)
 	return []float64{
@@ -135,7 +135,7 @@ func figureFeatureValues(q Query, fq figureQuestion, m *matcher, f *docFact) []f
 		b2f(!changeQ && containsAny(f.clause, changeWords...)),
 		b2f(q.Year != 0 && len(ys) == 1 && ys[0] == fq.year),
 		b2f(q.Year != 0 && len(ys) > 0 && !contains(ys, fq.year)),
-		b2f(q.Year == 0 && otherYearIn(f.clause, f.Year) != 0),
+		b2f(q.Year == 0 && f.otherYear),
 		b2f(isTarget(f) && !asksTarget),
 		b2f(planSection(f.Section) != fq.asksPlan),
 		b2f(!asksNew && containsAny(f.clause, "新增", "新培养", "新建", "新发展", "新聘")),
@@ -203,17 +203,6 @@ var fuzzyMetric = map[string]bool{
 	"materials_distributed": true, "banners": true, "meetings": true, "law_study_sessions": true,
 	"group_study_sessions": true, "people_reached": true, "villages": true, "services_handled": true,
 	"exams": true, "inspections": true, "legal_consultations": true, "disclosed_items": true,
-}
-
-// otherYearIn returns a year other than the report's that a clause names
-// ("2022年受理365件"), or 0.
-func otherYearIn(clause string, year int) int {
-	for _, m := range yearInClause.FindAllStringSubmatch(clause, -1) {
-		if y, _ := strconv.Atoi(m[1]); y != year {
-			return y
-		}
-	}
-	return 0
 }
 
 // yearsIn lists the years a clause names.

@@ -218,14 +218,14 @@ func (e *Engine) gatherStage(ctx context.Context, c *catalog, q Query, scope []R
 	}
 	kept := sents[:0:0]
 	for _, s := range sents {
-		if isFurniture(s.text) {
+		if s.furniture {
 			// The page's own lines run together with the report's first
 			// sentence: keep the sentence without them.
 			t := stripFurniture(s.text)
 			if t == "" || isFurniture(t) {
 				continue
 			}
-			s.text, s.grams = t, gramsOf(t)
+			s.text, s.grams, s.furniture = t, gramsOf(t), false
 		}
 		if allow == nil || allow(s.text, s.section) {
 			kept = append(kept, s)

@@ -32,7 +32,7 @@ func (e *Engine) candidates(ctx context.Context, c *catalog, q Query, scope []Re
 				continue
 			}
 			seen[key] = true
-			out = append(out, sentence{text: s, section: h.Section, report: ri, grams: gramsOf(s)})
+			out = append(out, newSentence(s, h.Section, ri))
 		}
 	}
 	return out, nil

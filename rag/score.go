@@ -22,22 +22,36 @@ func (g gramSet) has(t string) bool { _, ok := g[t]; return ok }
 // idfTable weighs terms by how rare they are among the sentences in scope:
 // "法治" is everywhere and says little; "复议" is rare and decides.
 type idfTable struct {
-	n  int
-	df map[string]int
+	n    int
+	sets []gramSet
+	df   map[string]int // document frequencies, counted when first asked
 }
 
+// newIDF is the inverse document frequencies of terms over sets. Only the
+// question's few terms are ever asked for, so each is counted on demand
+// rather than every gram of every text up front. Not safe for concurrent
+// use: one matcher, one goroutine.
 func newIDF(sets []gramSet) *idfTable {
-	t := &idfTable{n: len(sets), df: map[string]int{}}
-	for _, s := range sets {
-		for k := range s {
-			t.df[k]++
+	return &idfTable{n: len(sets), sets: sets, df: map[string]int{}}
+}
+
+// docFreq is how many of the texts hold term.
+func (t *idfTable) docFreq(term string) int {
+	if d, ok := t.df[term]; ok {
+		return d
+	}
+	d := 0
+	for _, s := range t.sets {
+		if s.has(term) {
+			d++
 		}
 	}
-	return t
+	t.df[term] = d
+	return d
 }
 
 func (t *idfTable) weight(term string) float64 {
-	return math.Log(1 + float64(t.n+1)/float64(1+t.df[term]))
+	return math.Log(1 + float64(t.n+1)/float64(1+t.docFreq(term)))
 }
 
 // synonyms are interchangeable words of this domain: a question that says
@@ -98,7 +112,8 @@ func expandForms(forms []string) []string {
 }
 
 type scoredGroup struct {
-	forms  [][]string // term tokens of each form
+	forms  [][]string  // term tokens of each form
+	ws     [][]float64 // each token's idf weight, as forms
 	weight float64
 	focus  bool // the words next to the question word: what is counted
 }
@@ -128,7 +143,11 @@ func newMatcher(groups []TermGroup, idf *idfTable) *matcher {
 			if len(toks) == 0 {
 				continue
 			}
-			sg.forms = append(sg.forms, toks)
+			ws := make([]float64, len(toks))
+			for j, t := range toks {
+				ws[j] = idf.weight(t)
+			}
+			sg.forms, sg.ws = append(sg.forms, toks), append(sg.ws, ws)
 			if i == 0 {
 				for _, t := range toks {
 					sg.weight += idf.weight(t)
@@ -161,7 +180,7 @@ func dropJunctions(toks []string, idf *idfTable) []string {
 	if len(toks) < 3 {
 		return toks
 	}
-	held := func(i int) bool { return idf.df[toks[i]] > 0 }
+	held := func(i int) bool { return idf.docFreq(toks[i]) > 0 }
 	out := toks[:0:0]
 	for i, t := range toks {
 		if i > 0 && i < len(toks)-1 && !held(i) && held(i-1) && held(i+1) {
@@ -234,8 +253,8 @@ func (m *matcher) groupCover(sg scoredGroup, g gramSet, exact bool) float64 {
 			break
 		}
 		var have, all float64
-		for _, t := range toks {
-			w := m.idf.weight(t)
+		for j, t := range toks {
+			w := sg.ws[i][j]
 			all += w
 			if g.has(t) {
 				have += w
