@@ -15,7 +15,7 @@ import (
 // 157 questions) on a store holding the seeds and the real reports. They
 // only rise: a change that lowers either is a regression.
 const (
-	realFloorOverall  = 152 // of 157
+	realFloorOverall  = 154 // of 157
 	realFloorHeadline = 76  // of 78 figure questions
 )
 
