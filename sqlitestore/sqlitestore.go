@@ -31,6 +31,9 @@ import (
 // DBFile is the name of the SQLite database inside a data directory.
 const DBFile = "fazhi.db"
 
+// maxIdleConns is how many idle SQLite connections a store keeps open.
+const maxIdleConns = 16
+
 const sqliteSchema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS reports (
@@ -118,6 +121,12 @@ func Open(ctx context.Context, dir string, emb rag.Embedder) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// Keep connections open: database/sql closes all but two idle ones,
+	// and a SQLite connection closed and opened again frees its page cache
+	// page by page and reads the pages back, which during an ingest (the
+	// writer, the workers' look-ups, the version connection) cost more
+	// than the writing.
+	db.SetMaxIdleConns(maxIdleConns)
 	s := &SQLite{db: db, emb: emb, path: path, vdb: chromem.NewDB(), byTown: map[string]*chromem.Collection{}, loaded: map[string]loadedReport{}}
 	if err := s.init(ctx); err != nil {
 		db.Close()
