@@ -358,7 +358,12 @@ func kindOf(text, lower, lang string) (string, []string) {
 	case containsAny(text, "何时", "什么时候", "哪一天", "哪天", "时间是"), containsAny(strings.ReplaceAll(text, "日期间", ""), "日期"), strings.HasPrefix(lower, "when"), containsAny(lower, " date", "what day", "when does", "when did", "when do ", "when is", "when was", "when were", "when are", "when will"):
 		return KindWhen, nil
 	}
-	if units != nil {
+	// A unit without a question word asks a figure in Chinese ("罚款金额",
+	// "多少"-less "人数" forms) and in English only for sums, hours and
+	// changes ("What was the amount of fines…", "By how much…"): an English
+	// noun such as "cadres" or "meetings" names what a question is about,
+	// not that it asks for a count.
+	if units != nil && (lang != "en" || contains(units, "元") || contains(units, "小时") || contains(units, "%")) {
 		return KindCount, units
 	}
 	if t := strings.TrimRight(text, "？?。 "); containsAny(t, "数量", "总数", "人数", "次数", "件数", "场次数") || strings.HasSuffix(t, "数") {

@@ -227,3 +227,20 @@ func TestTermGroupFocus(t *testing.T) {
 		})
 	}
 }
+
+func TestKindEnglishNounsAreNotCounts(t *testing.T) {
+	tests := []struct{ q, kind string }{
+		{"What change in cadres' working style did the subdistrict aim at through law study?", KindWhat},
+		{"What did the town do for its mediators?", KindWhat},
+		{"How many cadres attended law training?", KindCount},
+		{"What was the amount of fines collected in 2021?", KindCount},
+		{"By how much did petitions decline?", KindCount},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			if got := analyse(tt.q, nil, nil).Kind; got != tt.kind {
+				t.Errorf("kind %s, want %s", got, tt.kind)
+			}
+		})
+	}
+}
