@@ -27,6 +27,10 @@ type Report struct {
 	DocNumber    string    `json:"doc_number"`    // e.g. "濮镇字〔2021〕8号"
 	Text         string    `json:"-"`             // cleaned full text
 	IngestedAt   time.Time `json:"ingested_at"`
+	// Sentences is how many distinct sentences its chunks hold, as
+	// answering reads them (rag sets it when it prepares a report; 0 when
+	// unknown): with the sentences that hold a term, it weighs the term.
+	Sentences int `json:"-"`
 }
 
 // Unit is the name a report's chunks and facts are filed under: its place
@@ -59,4 +63,8 @@ type Fact struct {
 	Unit    string  `json:"unit"`   // 件, 人, 次, 元, %, ...
 	Approx  string  `json:"approx"` // qualifier as written: 余, 多, 约, 近, 不少于, 以上; empty when exact
 	Quote   string  `json:"quote"`  // the whole sentence
+	// Context is the one or two sentences before Quote in its section,
+	// as answering reads them (rag sets it when it prepares a report);
+	// stores keep it for answers over many reports and do not list it.
+	Context string `json:"-"`
 }

@@ -374,8 +374,8 @@ func insertReport(ctx context.Context, tx pgx.Tx, rep ingest.Report, chunks []ra
 		return fmt.Errorf("update term statistics: %w", err)
 	}
 	var (
-		fsec, fsub, fmet, funit, fapx, fquote []string
-		fval                                  []float64
+		fsec, fsub, fmet, funit, fapx, fquote, fctx []string
+		fval                                        []float64
 	)
 	for _, f := range facts {
 		if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) {
@@ -383,13 +383,14 @@ func insertReport(ctx context.Context, tx pgx.Tx, rep ingest.Report, chunks []ra
 		}
 		fsec, fsub, fmet = append(fsec, clean(f.Section)), append(fsub, clean(f.Subject)), append(fmet, clean(f.Metric))
 		fval, funit, fapx, fquote = append(fval, f.Value), append(funit, clean(f.Unit)), append(fapx, clean(f.Approx)), append(fquote, clean(f.Quote))
+		fctx = append(fctx, clean(f.Context))
 	}
 	if len(fval) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO facts (report_id, section, subject, metric, value, unit, approx, quote)
-			SELECT $1, u.section, u.subject, u.metric, u.value, u.unit, u.approx, u.quote
-			FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS u(section, subject, metric, value, unit, approx, quote, n)
+		if _, err := tx.Exec(ctx, `INSERT INTO facts (report_id, section, subject, metric, value, unit, approx, quote, context, report_sentences)
+			SELECT $1, u.section, u.subject, u.metric, u.value, u.unit, u.approx, u.quote, u.context, nullif($10, 0)
+			FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::text[], $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS u(section, subject, metric, value, unit, approx, quote, context, n)
 			ORDER BY u.n`,
-			rep.ID, fsec, fsub, fmet, fval, funit, fapx, fquote); err != nil {
+			rep.ID, fsec, fsub, fmet, fval, funit, fapx, fquote, fctx, int32(rep.Sentences)); err != nil {
 			return fmt.Errorf("insert facts: %w", err)
 		}
 	}
@@ -553,6 +554,46 @@ func (s *Store) Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, err
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list facts: %w", err)
+	}
+	return out, nil
+}
+
+// MetricFacts returns the figures of q.Metric in the reports of q's year
+// and places, in report and statement order: one query on the facts'
+// (metric, report) index.
+func (s *Store) MetricFacts(ctx context.Context, fq rag.FactQuery) ([]rag.MetricFact, error) {
+	if fq.Metric == "" {
+		return nil, errors.New("metric facts: no metric given")
+	}
+	var q query
+	q.WriteString(`SELECT f.report_id, f.section, f.subject, f.metric, f.value, f.unit, f.approx, f.quote, f.context, coalesce(f.report_sentences, 0)
+		FROM facts f JOIN reports r ON r.id = f.report_id WHERE f.metric = ` + q.arg(fq.Metric))
+	if fq.Year != 0 {
+		q.WriteString(` AND r.year = ` + q.arg(fq.Year))
+	}
+	if len(fq.Places) > 0 {
+		q.WriteString(` AND r.town = ANY(` + q.arg(fq.Places) + `::text[])`)
+	}
+	q.WriteString(` ORDER BY f.id`)
+	rows, err := s.pool.Query(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("metric facts %s: %w", fq.Metric, err)
+	}
+	defer rows.Close()
+	var out []rag.MetricFact
+	for rows.Next() {
+		var x rag.MetricFact
+		var context *string
+		if err := rows.Scan(&x.ReportID, &x.Section, &x.Subject, &x.Metric, &x.Value, &x.Unit, &x.Approx, &x.Quote, &context, &x.ReportSentences); err != nil {
+			return nil, fmt.Errorf("metric facts %s: %w", fq.Metric, err)
+		}
+		if context != nil {
+			x.Context, x.HasContext = *context, true
+		}
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("metric facts %s: %w", fq.Metric, err)
 	}
 	return out, nil
 }

@@ -69,12 +69,55 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	var version string
-	if err := conn.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version); err != nil || version != "2" {
-		t.Errorf("schema_version = %q, %v; want 2 (001_init, 002_places)", version, err)
+	if err := conn.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version); err != nil || version != "3" {
+		t.Errorf("schema_version = %q, %v; want 3 (001_init, 002_places, 003_fact_context)", version, err)
+	}
+	var metricReport, metricOnly bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('facts_metric_report') IS NOT NULL, to_regclass('facts_metric') IS NOT NULL`).Scan(&metricReport, &metricOnly); err != nil || !metricReport || metricOnly {
+		t.Errorf("indexes facts_metric_report %v, facts_metric %v, %v; want the first only", metricReport, metricOnly, err)
 	}
 	var corpora int
 	if err := conn.QueryRow(ctx, `SELECT count(*) FROM corpus`).Scan(&corpora); err != nil || corpora != 1 {
 		t.Errorf("corpus rows = %d, %v; want 1", corpora, err)
+	}
+}
+
+// TestMigratesFactContext opens a store made before migration 003: the
+// figures stored before have no context (their reports are read to score
+// them), those stored after have it, and the query finds both.
+func TestMigratesFactContext(t *testing.T) {
+	ctx := context.Background()
+	u := testURL(t)
+	emb := rag.HashEmbedder(64)
+	a, b, _ := fixtures(t, emb)
+	s := mustOpenPG(t, u, emb)
+	put(t, s, a, rag.StatusNew)
+	s.Close()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `ALTER TABLE facts DROP COLUMN context; ALTER TABLE facts DROP COLUMN report_sentences;
+		DROP INDEX facts_metric_report; CREATE INDEX facts_metric ON facts (metric); UPDATE meta SET value = '2' WHERE key = 'schema_version'`); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpenPG(t, u, emb)
+	defer s.Close()
+	b.facts[0].Metric, b.facts[0].Context = "disputes_mediated", "前一句。"
+	b.rep.Sentences = 7
+	put(t, s, b, rag.StatusNew)
+	got, err := s.MetricFacts(ctx, rag.FactQuery{Metric: "disputes_mediated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for _, f := range got {
+		seen = append(seen, fmt.Sprintf("%s %v %q %d", f.ReportID, f.HasContext, f.Context, f.ReportSentences))
+	}
+	want := []string{`id-a false "" 0`, `id-b true "前一句。" 7`}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("after migrating: got %q, want %q", seen, want)
 	}
 }
 

@@ -110,6 +110,27 @@ func (s *Store) Keyword(ctx context.Context, tokens []string, sc rag.Scope, k in
 	return hits, nil
 }
 
+// ChunksWith returns every chunk in scope whose keyword terms hold any
+// of tokens: the GIN index over the chunks' terms finds them.
+func (s *Store) ChunksWith(ctx context.Context, tokens []string, sc rag.Scope) ([]rag.Hit, error) {
+	terms := queryTerms(tokens)
+	if len(terms) == 0 {
+		return nil, nil
+	}
+	var q query
+	q.WriteString(`SELECT ` + hitColumns + `, 0::float8 FROM chunks c JOIN reports r ON r.id = c.report_id WHERE c.tokens @@ ` + q.arg(tsqueryLiteral(terms)) + `::tsquery`)
+	q.scope(sc, "c.town", "c.year")
+	rows, err := s.pool.Query(ctx, q.String(), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("chunks with terms: %w", err)
+	}
+	hits, err := scanHits(rows)
+	if err != nil {
+		return nil, fmt.Errorf("chunks with terms: %w", err)
+	}
+	return hits, nil
+}
+
 // Vector returns the k chunks in scope nearest to v by cosine; a hit's
 // Score is its cosine similarity.
 //

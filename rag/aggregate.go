@@ -1,12 +1,16 @@
 package rag
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // aggregate answers a question over several reports: which town has the
@@ -103,20 +107,18 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 
 // pickFigures takes each report's best figure for q, comparable with the
 // best figure of all: the same kind of unit, and the same metric where it
-// has one. Each report is scored as if asked alone, so a figure the
-// figure model accepts in a single answer ("2021年大钟庄镇调处矛盾纠纷多少")
-// is accepted in the comparison too. With metric set, only figures of
-// that metric count, however weakly the rest of q matches them. Reports
-// without one are missing.
+// has one. With metric set, only figures of that metric count, however
+// weakly the rest of q matches them; otherwise a figure counts when the
+// figure model accepts it. Reports without one are missing.
+//
+// A question whose metric is known (q.Metric, or metric) is answered from
+// the fact table: the figures typed with that metric in scope, found by
+// one indexed query, scored by the figure model with the very features
+// the sentence path gives them (tableFigures). Any other question, or a
+// store holding figures from before their context was kept, reads every
+// report's sentences and figures (sentenceFigures), as all did before.
 func (e *Engine) pickFigures(ctx context.Context, q Query, scope []ReportInfo, metric string) (picked []factCandidate, missing []ReportInfo, err error) {
-	// Each report's figures are scored as the question asked of that
-	// report alone: against its own sentences, so that how common a term
-	// is in the other reports does not change how well it matches here.
-	// The reports are read one at a time and only the figures that may
-	// count are kept, so that a total over every report needs the memory
-	// of one report and of those figures, however many reports there are.
 	model := &fitted().Figure
-	qf := figureAsks(q)
 	mayCount := func(c factCandidate) bool {
 		if metric != "" {
 			return c.fact.Metric == metric
@@ -124,18 +126,136 @@ func (e *Engine) pickFigures(ctx context.Context, q Query, scope []ReportInfo, m
 		return c.score >= model.Threshold
 	}
 	var cands []factCandidate
-	err = e.eachDoc(ctx, scope, func(r ReportInfo, d *reportDoc) {
+	ok := false
+	if cmp.Or(metric, q.Metric) != "" {
+		cands, ok, err = e.tableFigures(ctx, q, scope, metric, mayCount)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if !ok {
+		if cands, err = e.sentenceFigures(ctx, q, scope, metric, mayCount); err != nil {
+			return nil, nil, err
+		}
+	}
+	picked, missing = bestPerReport(cands, scope, metric, model.Threshold)
+	return picked, missing, nil
+}
+
+// sentenceFigures scores the figures of every report in scope, each
+// report's as the question asked of that report alone: against its own
+// sentences, so that how common a term is in the other reports does not
+// change how well it matches here. The reports are read one at a time and
+// only the figures keep accepts are kept, so that a total over every
+// report needs the memory of one report and of those figures, however
+// many reports there are.
+func (e *Engine) sentenceFigures(ctx context.Context, q Query, scope []ReportInfo, metric string, keep func(factCandidate) bool) ([]factCandidate, error) {
+	model := &fitted().Figure
+	qf := figureAsks(q)
+	var cands []factCandidate
+	err := e.eachDoc(ctx, scope, func(r ReportInfo, d *reportDoc) {
 		m := matcherFor(q.Groups, d.sentences)
 		if m.empty() && metric == "" {
 			return
 		}
-		cands = scoreDocFacts(cands, q, qf, m, model, r, d, mayCount)
+		cands = scoreDocFacts(cands, q, qf, m, model, r, d, keep)
 	})
-	if err != nil {
-		return nil, nil, err
+	return cands, err
+}
+
+// tableFigures scores the figures typed with metric (q.Metric when
+// metric is "") that the reports in scope state, read from the fact
+// table in one query, exactly as sentenceFigures scores them: a report's
+// term weights come from its sentence count and how many of its sentences
+// hold each term (termCounts), a figure's context is stored with it. A
+// figure the table types otherwise, or leaves untyped, is not read. ok is
+// false when the table cannot answer: the question has no terms, or a
+// figure in scope was stored before its context and its report's
+// sentence count were kept.
+func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, metric string, keep func(factCandidate) bool) (cands []factCandidate, ok bool, err error) {
+	groups := prepareGroups(q.Groups)
+	ft := newFactTerms(groups.tokens())
+	if len(ft.tokens) == 0 {
+		return nil, false, nil
 	}
+	fq := FactQuery{Metric: cmp.Or(metric, q.Metric)}
+	inScope := make(map[string]bool, len(scope))
+	places := map[string]bool{}
+	for i, r := range scope {
+		inScope[r.ID] = true
+		places[r.Unit()] = true
+		if i == 0 {
+			fq.Year = r.Year
+		} else if r.Year != fq.Year {
+			fq.Year = 0
+		}
+	}
+	if len(places) <= maxFactPlaces {
+		for p := range places {
+			fq.Places = append(fq.Places, p)
+		}
+		slices.Sort(fq.Places)
+	}
+	rows, err := e.store.MetricFacts(ctx, fq)
+	if err != nil {
+		return nil, false, err
+	}
+	byReport := map[string][]MetricFact{}
+	for _, f := range rows {
+		if !inScope[f.ReportID] {
+			continue
+		}
+		if !f.HasContext || f.ReportSentences == 0 {
+			return nil, false, nil
+		}
+		byReport[f.ReportID] = append(byReport[f.ReportID], f)
+	}
+	if len(byReport) == 0 {
+		return nil, true, nil
+	}
+	counts, err := e.termCounts(ctx, ft.tokens)
+	if err != nil {
+		return nil, false, err
+	}
+	model, qf := &fitted().Figure, figureAsks(q)
+	for _, r := range scope {
+		fs := byReport[r.ID]
+		if len(fs) == 0 {
+			continue
+		}
+		idf := &idfTable{n: fs[0].ReportSentences, df: make(map[string]int, len(ft.tokens))}
+		for _, t := range ft.tokens {
+			if n := counts[t][r.ID]; n > 0 {
+				idf.df[t] = n
+			}
+		}
+		m := groups.matcher(idf)
+		if m.empty() && metric == "" {
+			continue
+		}
+		for _, f := range fs {
+			fact := f.Fact
+			fact.Source, fact.Town, fact.Year = r.Source, r.Unit(), r.Year
+			d := newDocFact(fact, f.Context, ft.in)
+			if c, ok := scoreFact(q, qf, m, model, r, &d); ok && (keep == nil || keep(c)) {
+				cands = append(cands, c)
+			}
+		}
+	}
+	return cands, true, nil
+}
+
+// maxFactPlaces is the most places a fact query names; a scope of more
+// is selected by year and metric and filtered in memory.
+const maxFactPlaces = 200
+
+// bestPerReport keeps each report's best candidate, comparable with the
+// best of all: the same kind of unit, and over floor (the figure model's
+// threshold, or any score when metric is set: then only figures of that
+// metric count). Reports in scope without one are missing.
+func bestPerReport(cands []factCandidate, scope []ReportInfo, metric string, threshold float64) (picked []factCandidate, missing []ReportInfo) {
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
-	floor := model.Threshold
+	floor := threshold
 	if metric != "" {
 		kept := cands[:0:0]
 		for _, c := range cands {
@@ -171,7 +291,7 @@ func (e *Engine) pickFigures(ctx context.Context, q Query, scope []ReportInfo, m
 			missing = append(missing, r)
 		}
 	}
-	return picked, missing, nil
+	return picked, missing
 }
 
 // unitClass groups units that may be added together.
@@ -215,4 +335,45 @@ func (e *Engine) eachDoc(ctx context.Context, scope []ReportInfo, f func(ReportI
 		f(r, d)
 	}
 	return nil
+}
+
+// factTerms are the tokens a question's term groups may match, found in
+// a text without splitting all of it: a figure's gram sets need hold
+// only these for the matcher, which asks for nothing else.
+type factTerms struct {
+	tokens []string
+}
+
+func newFactTerms(tokens []string) factTerms { return factTerms{tokens: tokens} }
+
+// isHanBigram says whether t is two Han characters: then Tokens yields it
+// for a text exactly when the text holds it, as both stand in one run.
+func isHanBigram(t string) bool {
+	r1, n := utf8.DecodeRuneInString(t)
+	r2, m := utf8.DecodeRuneInString(t[n:])
+	return n+m == len(t) && unicode.Is(unicode.Han, r1) && unicode.Is(unicode.Han, r2)
+}
+
+// in returns the gram set of text restricted to the terms.
+func (ft factTerms) in(text string) gramSet {
+	var g gramSet
+	var all gramSet
+	for _, t := range ft.tokens {
+		var has bool
+		if isHanBigram(t) {
+			has = strings.Contains(text, t)
+		} else {
+			if all == nil {
+				all = gramsOf(text)
+			}
+			has = all.has(t)
+		}
+		if has {
+			if g == nil {
+				g = gramSet{}
+			}
+			g[t] = struct{}{}
+		}
+	}
+	return g
 }

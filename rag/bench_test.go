@@ -281,6 +281,76 @@ func BenchmarkAsk(b *testing.B) {
 	})
 }
 
+// benchAggregateQuestions total and rank a figure across every town.
+var benchAggregateQuestions = []string{
+	"所有镇一共调解了多少件矛盾纠纷？",
+	"哪个镇调解的矛盾纠纷最多？",
+	"各镇一共受理了多少信访件？",
+	"哪个镇的调解成功率最高？",
+}
+
+// BenchmarkAggregate times totals and rankings over 2,000 look-alikes
+// plus the seeds (skipped with -short), in process: from the fact table
+// (the engine's path), by reading every report's sentences (the path
+// before it), and a raw chromem-go scan of as many random vectors, the
+// baseline, in the same run.
+func BenchmarkAggregate(b *testing.B) {
+	if testing.Short() {
+		b.Skip("slow fixture under -short")
+	}
+	f := benchFixtureFor(b, "ask-lookalikes-2000", func(f *benchFixture) error {
+		names, texts := benchSeedTexts(b)
+		for _, r := range lookalike.Generate(texts, 2000, rand.New(rand.NewPCG(1, 2))) {
+			names, texts = append(names, r.Name), append(texts, r.Text)
+		}
+		return benchIngestEngine(f, names, texts)
+	})
+	b.Run("fact-table", func(b *testing.B) {
+		b.ReportMetric(float64(f.chunks), "chunks")
+		benchAsk(b, f.eng, benchAggregateQuestions)
+	})
+	b.Run("sentences", func(b *testing.B) {
+		ctx := context.Background()
+		lat := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			if _, err := f.eng.SentenceFigures(ctx, benchAggregateQuestions[i%len(benchAggregateQuestions)]); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(start))
+		}
+		b.StopTimer()
+		benchReportPercentiles(b, lat)
+	})
+	b.Run("chromem-raw", func(b *testing.B) {
+		ctx := context.Background()
+		noEmbed := func(context.Context, string) ([]float32, error) { return nil, errors.New("vectors are given") }
+		col, err := chromem.NewDB().CreateCollection("raw", nil, noEmbed)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(uint64(f.chunks), 5))
+		for i := 0; i < f.chunks; i++ {
+			if err := col.AddDocument(ctx, chromem.Document{ID: strconv.Itoa(i), Embedding: lookalike.UnitVector(rng, rag.DefaultDim)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		q := lookalike.UnitVector(rng, rag.DefaultDim)
+		lat := make([]time.Duration, 0, b.N)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			if _, err := col.QueryEmbedding(ctx, q, benchK, nil, nil); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(start))
+		}
+		b.StopTimer()
+		benchReportPercentiles(b, lat)
+	})
+}
+
 // benchSizesFor returns the chunk counts to run: 100k only without -short.
 func benchSizesFor() []int {
 	if testing.Short() {

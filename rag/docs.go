@@ -139,6 +139,7 @@ func (e *Engine) buildDoc(ctx context.Context, ri ReportInfo) (*reportDoc, error
 	}
 	d := &reportDoc{prev: map[string]string{}, source: ri.Source}
 	seen := map[string]bool{}
+	var trail sentenceTrail
 	lastSection := "\x00"
 	for _, h := range hits {
 		if h.ReportID != ri.ID {
@@ -153,11 +154,8 @@ func (e *Engine) buildDoc(ctx context.Context, ri ReportInfo) (*reportDoc, error
 				continue
 			}
 			seen[s] = true
-			if n := len(d.sentences); n > 0 && d.sentences[n-1].section == h.Section {
-				d.prev[s] = d.sentences[n-1].text
-				if n > 1 && d.sentences[n-2].section == h.Section {
-					d.prev[s] = d.sentences[n-2].text + d.sentences[n-1].text
-				}
+			if p := trail.add(s, h.Section); p != "" {
+				d.prev[s] = p
 			}
 			d.sentences = append(d.sentences, newSentence(s, h.Section, ri))
 		}
@@ -167,34 +165,64 @@ func (e *Engine) buildDoc(ctx context.Context, ri ReportInfo) (*reportDoc, error
 		return nil, err
 	}
 	for _, f := range stated {
-		df := docFact{Fact: f, clause: f.Subject}
-		if at := valueAt(f); at >= 0 {
-			df.clause = clauseAround(f.Quote, at)
-		} else if at := strings.Index(f.Quote, f.Subject); at >= 0 {
-			df.clause = clauseAround(f.Quote, at+len(f.Subject)/2)
-		}
-		df.subject = gramsOf(f.Subject)
-		df.local = gramsOf(f.Subject + " " + df.clause)
-		// "排查矛盾纠纷58起，调处成功56起": the second clause leaves out
-		// what it counts; the clause before says it.
-		if pc := prevClause(f.Quote, df.clause); pc != "" {
-			df.inherited = gramsOf(f.Subject + " " + df.clause + " " + pc)
-		}
-		df.quote = gramsOf(f.Quote)
-		df.years = yearsIn(df.clause)
-		for _, y := range df.years {
-			df.otherYear = df.otherYear || y != strconv.Itoa(f.Year)
-		}
-		if isFurniture(f.Quote) {
-			t := stripFurniture(f.Quote)
-			df.furniture = t == "" || isFurniture(t)
-		}
-		if p := d.prev[f.Quote]; p != "" {
-			df.context = gramsOf(p + f.Quote)
-		}
-		d.facts = append(d.facts, df)
+		d.facts = append(d.facts, newDocFact(f, d.prev[f.Quote], gramsOf))
 	}
 	return d, nil
+}
+
+// newDocFact prepares figure f, stated after the sentences context, for
+// scoring: its clause and the gram sets grams makes of its texts.
+func newDocFact(f ingest.Fact, context string, grams func(string) gramSet) docFact {
+	df := docFact{Fact: f, clause: f.Subject}
+	if at := valueAt(f); at >= 0 {
+		df.clause = clauseAround(f.Quote, at)
+	} else if at := strings.Index(f.Quote, f.Subject); at >= 0 {
+		df.clause = clauseAround(f.Quote, at+len(f.Subject)/2)
+	}
+	df.subject = grams(f.Subject)
+	df.local = grams(f.Subject + " " + df.clause)
+	// "排查矛盾纠纷58起，调处成功56起": the second clause leaves out
+	// what it counts; the clause before says it.
+	if pc := prevClause(f.Quote, df.clause); pc != "" {
+		df.inherited = grams(f.Subject + " " + df.clause + " " + pc)
+	}
+	df.quote = grams(f.Quote)
+	df.years = yearsIn(df.clause)
+	for _, y := range df.years {
+		df.otherYear = df.otherYear || y != strconv.Itoa(f.Year)
+	}
+	if isFurniture(f.Quote) {
+		t := stripFurniture(f.Quote)
+		df.furniture = t == "" || isFurniture(t)
+	}
+	if context != "" {
+		df.context = grams(context + f.Quote)
+	}
+	return df
+}
+
+// sentenceTrail follows a report's distinct sentences in order and gives
+// each the one or two sentences before it in its section: the context a
+// figure is scored with. Ingest and answering read it alike.
+type sentenceTrail struct {
+	text, section [2]string // the last two sentences, the newest second
+	n             int
+}
+
+// add records sentence s of section and returns the sentences before it
+// in that section, joined, or "".
+func (t *sentenceTrail) add(s, section string) string {
+	prev := ""
+	if t.n > 0 && t.section[1] == section {
+		prev = t.text[1]
+		if t.n > 1 && t.section[0] == section {
+			prev = t.text[0] + t.text[1]
+		}
+	}
+	t.text[0], t.section[0] = t.text[1], t.section[1]
+	t.text[1], t.section[1] = s, section
+	t.n++
+	return prev
 }
 
 // docFact is a stated figure with the gram sets scoring reads.

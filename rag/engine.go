@@ -36,6 +36,8 @@ type Engine struct {
 	version int64
 	cat     *catalog
 
+	terms termCounter // how many sentences of each report hold a term
+
 	cacheMu    sync.Mutex
 	docs       map[string]*reportDoc // report id → sentences, built on demand
 	docBytes   int64                 // what docs hold, estimated
@@ -451,6 +453,8 @@ func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Repo
 	}
 	var facts []ingest.Fact
 	seen := map[string]bool{}
+	prev := map[string]string{} // sentence → the sentences before it, as answering reads them
+	var trail sentenceTrail
 	var header []string // the header row of the table being read
 	for _, c := range chunks {
 		for _, s := range ingest.Sentences(c.Text) {
@@ -458,6 +462,9 @@ func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Repo
 				continue // overlap between chunks
 			}
 			seen[s] = true
+			if p := trail.add(s, c.Section); p != "" {
+				prev[s] = p
+			}
 			text, quote := s, ""
 			if ingest.IsTableRow(s) {
 				row, ok := ingest.TableRowSentence(s, header)
@@ -480,6 +487,10 @@ func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Repo
 			}
 		}
 	}
+	for i := range facts {
+		facts[i].Context = prev[facts[i].Quote]
+	}
+	rep.Sentences = len(seen)
 	return rep, stored, facts, nil
 }
 

@@ -401,3 +401,68 @@ func EmbeddedModels() (figure, sentence Fitted) {
 	ms := fitted()
 	return ms.Figure, ms.Sentence
 }
+
+// FiguresBothWays answers an aggregate question's choice of figures
+// twice: from the fact table and by reading every report's sentences
+// (keeping the figures of the question's metric, as the table does).
+// It returns each as lines "source value unit quote", and the missing
+// reports; ok is false when text is not a total, ranking or comparison
+// of figures, or the table cannot answer it.
+func (e *Engine) FiguresBothWays(ctx context.Context, text string) (table, sentences string, ok bool, err error) {
+	c, err := e.catalog(ctx)
+	if err != nil {
+		return "", "", false, err
+	}
+	q := analyse(text, c.towns, e.gloss)
+	if q.Aggregate == "" || (q.Kind != KindCount && q.Kind != KindRate) || q.Metric == "" {
+		return "", "", false, nil
+	}
+	q, scope, _, refusal := e.scopeStage(ctx, c, q)
+	if refusal != "" {
+		return "", "", false, nil
+	}
+	model := &fitted().Figure
+	mayCount := func(c factCandidate) bool { return c.score >= model.Threshold }
+	tc, ok, err := e.tableFigures(ctx, q, scope, "", mayCount)
+	if err != nil || !ok {
+		return "", "", false, err
+	}
+	sc, err := e.sentenceFigures(ctx, q, scope, "", func(c factCandidate) bool { return mayCount(c) && c.fact.Metric == q.Metric })
+	if err != nil {
+		return "", "", false, err
+	}
+	render := func(cands []factCandidate) string {
+		picked, missing := bestPerReport(cands, scope, "", model.Threshold)
+		var b strings.Builder
+		for _, p := range picked {
+			fmt.Fprintf(&b, "%s %s %s (%.3f)\n", p.rep.Source, formatValue(p.fact), p.fact.Quote, p.score)
+		}
+		for _, r := range missing {
+			fmt.Fprintf(&b, "%s missing\n", r.Source)
+		}
+		return b.String()
+	}
+	return render(tc), render(sc), true, nil
+}
+
+// SentenceFigures picks the figures of an aggregate question as the
+// engine did before the fact table answered: by reading every report in
+// scope. It returns how many reports have a figure.
+func (e *Engine) SentenceFigures(ctx context.Context, text string) (int, error) {
+	c, err := e.catalog(ctx)
+	if err != nil {
+		return 0, err
+	}
+	q := analyse(text, c.towns, e.gloss)
+	q, scope, _, refusal := e.scopeStage(ctx, c, q)
+	if refusal != "" {
+		return 0, fmt.Errorf("%s: %s", text, refusal)
+	}
+	model := &fitted().Figure
+	cands, err := e.sentenceFigures(ctx, q, scope, "", func(c factCandidate) bool { return c.score >= model.Threshold })
+	if err != nil {
+		return 0, err
+	}
+	picked, _ := bestPerReport(cands, scope, "", model.Threshold)
+	return len(picked), nil
+}

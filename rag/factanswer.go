@@ -41,16 +41,21 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 // by the figure model fm, those keep accepts (nil: all).
 func scoreDocFacts(out []factCandidate, q Query, qf figureQuestion, m *matcher, fm *model, r ReportInfo, d *reportDoc, keep func(factCandidate) bool) []factCandidate {
 	for i := range d.facts {
-		if d.facts[i].furniture {
-			continue
-		}
-		x := figureFeatureValues(q, qf, m, &d.facts[i])
-		c := factCandidate{fact: d.facts[i].Fact, rep: r, x: x, score: fm.prob(x)}
-		if keep == nil || keep(c) {
+		if c, ok := scoreFact(q, qf, m, fm, r, &d.facts[i]); ok && (keep == nil || keep(c)) {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// scoreFact scores figure f of report r by the figure model fm; ok is
+// false for a figure quoted from page furniture, which never answers.
+func scoreFact(q Query, qf figureQuestion, m *matcher, fm *model, r ReportInfo, f *docFact) (factCandidate, bool) {
+	if f.furniture {
+		return factCandidate{}, false
+	}
+	x := figureFeatureValues(q, qf, m, f)
+	return factCandidate{fact: f.Fact, rep: r, x: x, score: fm.prob(x)}, true
 }
 
 // figureFeatures name what is known of a stated figure against a question:

@@ -135,11 +135,56 @@ func matcherFor(groups []TermGroup, sents []sentence) *matcher {
 }
 
 func newMatcher(groups []TermGroup, idf *idfTable) *matcher {
-	m := &matcher{idf: idf}
+	return prepareGroups(groups).matcher(idf)
+}
+
+// preparedGroups are a question's term groups split into the tokens of
+// each of their forms, synonyms included: what a matcher is made of
+// before term weights are known.
+type preparedGroups []preparedGroup
+
+type preparedGroup struct {
+	forms  [][]string // tokens of each form, the group's own first
+	weight float64    // TermGroup.Weight
+	focus  bool       // TermGroup.Focus
+}
+
+func prepareGroups(groups []TermGroup) preparedGroups {
+	out := make(preparedGroups, 0, len(groups))
 	for _, g := range groups {
+		pg := preparedGroup{weight: g.Weight, focus: g.Focus}
+		for _, f := range expandForms(g.Forms) {
+			pg.forms = append(pg.forms, Tokens(f))
+		}
+		out = append(out, pg)
+	}
+	return out
+}
+
+// tokens lists the distinct tokens of every form.
+func (pgs preparedGroups) tokens() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, g := range pgs {
+		for _, f := range g.forms {
+			for _, t := range f {
+				if !seen[t] {
+					seen[t] = true
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// matcher weighs the groups' terms by idf.
+func (pgs preparedGroups) matcher(idf *idfTable) *matcher {
+	m := &matcher{idf: idf}
+	for _, g := range pgs {
 		var sg scoredGroup
-		for i, f := range expandForms(g.Forms) {
-			toks := dropJunctions(Tokens(f), idf)
+		for i, ft := range g.forms {
+			toks := dropJunctions(ft, idf)
 			if len(toks) == 0 {
 				continue
 			}
@@ -157,10 +202,10 @@ func newMatcher(groups []TermGroup, idf *idfTable) *matcher {
 		if len(sg.forms) == 0 {
 			continue
 		}
-		if g.Weight > 0 {
-			sg.weight *= g.Weight
+		if g.weight > 0 {
+			sg.weight *= g.weight
 		}
-		sg.focus = g.Focus
+		sg.focus = g.focus
 		if sg.weight == 0 {
 			for _, t := range sg.forms[0] {
 				sg.weight += idf.weight(t)

@@ -74,6 +74,27 @@ type Scope struct {
 	Year  int
 }
 
+// FactQuery selects the figures of one metric across reports.
+type FactQuery struct {
+	Metric string   // the metric key; required
+	Year   int      // the reports' year; 0 matches every year
+	Places []string // the reports' units (their town); nil matches every place
+}
+
+// MetricFact is a stored figure as an answer over many reports reads it:
+// the fact (its Source, Town and Year left empty: the report says them)
+// with the report it is stated in.
+type MetricFact struct {
+	ReportID string
+	ingest.Fact
+	// HasContext is false for a figure stored before its context was
+	// kept: its report must be read to score it.
+	HasContext bool
+	// ReportSentences is the report's ingest.Report.Sentences, kept with
+	// each of its figures; 0 when stored before they were counted.
+	ReportSentences int
+}
+
 // Store is what the Engine needs from durable state. Its two peer
 // implementations are sqlitestore (SQLite plus an in-memory chromem-go
 // index, embedded) and pgstore (PostgreSQL with pgvector, scale-out).
@@ -91,6 +112,13 @@ type Store interface {
 	Delete(ctx context.Context, source string) error
 	Reports(ctx context.Context) ([]ReportInfo, error)
 	Facts(ctx context.Context, f FactFilter) ([]ingest.Fact, error)
+	// MetricFacts returns the stated figures of one metric in the reports
+	// q selects, with their context, in one indexed query: what a total,
+	// ranking or comparison over many reports scores.
+	MetricFacts(ctx context.Context, q FactQuery) ([]MetricFact, error)
+	// ChunksWith returns every chunk in scope whose keyword terms (Tokens
+	// of its section and text) hold any of tokens, in no set order.
+	ChunksWith(ctx context.Context, tokens []string, s Scope) ([]Hit, error)
 	// Chunks returns every chunk of the reports in scope, in report order.
 	Chunks(ctx context.Context, s Scope) ([]Hit, error)
 	Keyword(ctx context.Context, tokens []string, s Scope, k int) ([]Hit, error)

@@ -72,10 +72,13 @@ CREATE TABLE IF NOT EXISTS facts (
 	value REAL NOT NULL,
 	unit TEXT NOT NULL DEFAULT '',
 	approx TEXT NOT NULL DEFAULT '',
-	quote TEXT NOT NULL DEFAULT ''
+	quote TEXT NOT NULL DEFAULT '',
+	context TEXT, -- the sentences before quote in its section; NULL: stored before it was kept
+	report_sentences INTEGER -- distinct sentences of its report (kept here: the report's row holds its whole text)
 );
 CREATE INDEX IF NOT EXISTS facts_report ON facts(report_id);
-CREATE INDEX IF NOT EXISTS facts_metric ON facts(metric);
+DROP INDEX IF EXISTS facts_metric;
+CREATE INDEX IF NOT EXISTS facts_metric_report ON facts(metric, report_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(tokens, town UNINDEXED, year UNINDEXED, tokenize = 'unicode61 remove_diacritics 0');
 `
 
@@ -161,9 +164,23 @@ func (s *SQLite) init(ctx context.Context) error {
 // reindex` or the next ingest.
 var placeColumns = []string{"place", "level", "city", "province", "division_code"}
 
-// addPlaceColumns adds the place columns a store made before them lacks.
+// addPlaceColumns adds the place columns a store made before them lacks,
+// and the facts' context (issue 15), NULL in the rows stored before.
 func (s *SQLite) addPlaceColumns(ctx context.Context) error {
-	rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info('reports')`)
+	var cols []string
+	for _, c := range placeColumns {
+		cols = append(cols, c+` TEXT NOT NULL DEFAULT ''`)
+	}
+	if err := s.addColumns(ctx, "reports", cols); err != nil {
+		return err
+	}
+	return s.addColumns(ctx, "facts", []string{"context TEXT", "report_sentences INTEGER"})
+}
+
+// addColumns adds to table each column (a name and its declaration) it
+// lacks.
+func (s *SQLite) addColumns(ctx context.Context, table string, columns []string) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
 	if err != nil {
 		return fmt.Errorf("read schema of %s: %w", s.path, err)
 	}
@@ -177,12 +194,13 @@ func (s *SQLite) addPlaceColumns(ctx context.Context) error {
 		have[n] = true
 	}
 	rows.Close()
-	for _, c := range placeColumns {
+	for _, decl := range columns {
+		c, _, _ := strings.Cut(decl, " ")
 		if have[c] {
 			continue
 		}
 		if err := retryBusy(ctx, func() error {
-			_, err := s.db.ExecContext(ctx, `ALTER TABLE reports ADD COLUMN `+c+` TEXT NOT NULL DEFAULT ''`)
+			_, err := s.db.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+decl)
 			if err != nil && strings.Contains(err.Error(), "duplicate column") {
 				return nil // another process added it first
 			}
@@ -338,7 +356,7 @@ func (s *SQLite) putBatch(ctx context.Context, ps []rag.Prepared, fts [][]string
 		return err
 	}
 	defer st.fts.Close()
-	if st.fact, err = tx.PrepareContext(ctx, `INSERT INTO facts(report_id, section, subject, metric, value, unit, approx, quote) VALUES (?,?,?,?,?,?,?,?)`); err != nil {
+	if st.fact, err = tx.PrepareContext(ctx, `INSERT INTO facts(report_id, section, subject, metric, value, unit, approx, quote, context, report_sentences) VALUES (?,?,?,?,?,?,?,?,?,NULLIF(?,0))`); err != nil {
 		return err
 	}
 	defer st.fact.Close()
@@ -405,7 +423,7 @@ func putTx(ctx context.Context, tx *sql.Tx, st putStmts, p rag.Prepared, fts []s
 		if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) {
 			continue
 		}
-		if _, err := st.fact.ExecContext(ctx, rep.ID, f.Section, f.Subject, f.Metric, f.Value, f.Unit, f.Approx, f.Quote); err != nil {
+		if _, err := st.fact.ExecContext(ctx, rep.ID, f.Section, f.Subject, f.Metric, f.Value, f.Unit, f.Approx, f.Quote, f.Context, rep.Sentences); err != nil {
 			return "", err
 		}
 	}
@@ -565,6 +583,74 @@ func (s *SQLite) Facts(ctx context.Context, f rag.FactFilter) ([]ingest.Fact, er
 		out = append(out, x)
 	}
 	return out, rows.Err()
+}
+
+// MetricFacts returns the figures of q.Metric in the reports of q's year
+// and places, in report and statement order: one query on the facts'
+// (metric, report) index.
+func (s *SQLite) MetricFacts(ctx context.Context, q rag.FactQuery) ([]rag.MetricFact, error) {
+	if q.Metric == "" {
+		return nil, errors.New("metric facts: no metric given")
+	}
+	sq := `SELECT f.report_id, f.section, f.subject, f.metric, f.value, f.unit, f.approx, f.quote, f.context, coalesce(f.report_sentences, 0)
+		FROM facts f`
+	args := []any{q.Metric}
+	if q.Year != 0 || len(q.Places) > 0 {
+		// Only columns before the report's text are read: its row holds
+		// the whole text, in overflow pages a wider read would load.
+		sq += ` JOIN reports r ON r.id = f.report_id`
+	}
+	sq += ` WHERE f.metric = ?`
+	if q.Year != 0 {
+		sq += ` AND r.year = ?`
+		args = append(args, q.Year)
+	}
+	if len(q.Places) > 0 {
+		sq += ` AND r.town IN (?` + strings.Repeat(",?", len(q.Places)-1) + `)`
+		for _, p := range q.Places {
+			args = append(args, p)
+		}
+	}
+	sq += ` ORDER BY f.id`
+	rows, err := s.db.QueryContext(ctx, sq, args...)
+	if err != nil {
+		return nil, fmt.Errorf("metric facts %s: %w", q.Metric, err)
+	}
+	defer rows.Close()
+	var out []rag.MetricFact
+	for rows.Next() {
+		var x rag.MetricFact
+		var context sql.NullString
+		if err := rows.Scan(&x.ReportID, &x.Section, &x.Subject, &x.Metric, &x.Value, &x.Unit, &x.Approx, &x.Quote, &context, &x.ReportSentences); err != nil {
+			return nil, fmt.Errorf("metric facts %s: %w", q.Metric, err)
+		}
+		x.Context, x.HasContext = context.String, context.Valid
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("metric facts %s: %w", q.Metric, err)
+	}
+	return out, nil
+}
+
+// ChunksWith returns every chunk in scope whose keyword terms hold any
+// of tokens: the FTS5 index finds them.
+func (s *SQLite) ChunksWith(ctx context.Context, tokens []string, sc rag.Scope) ([]rag.Hit, error) {
+	q := ftsQuery(tokens)
+	if q == "" {
+		return nil, nil
+	}
+	where, args := scopeSQL(sc, "t.town", "t.year")
+	rows, err := s.db.QueryContext(ctx, `SELECT `+hitColumns+` FROM chunks_fts t JOIN chunks c ON c.id = t.rowid JOIN reports r ON r.id = c.report_id
+		WHERE chunks_fts MATCH ?`+where, append([]any{q}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("chunks with terms: %w", err)
+	}
+	hits, err := scanHits(rows)
+	if err != nil {
+		return nil, fmt.Errorf("chunks with terms: %w", err)
+	}
+	return hits, nil
 }
 
 const hitColumns = `c.id, c.report_id, r.source, r.title, r.town, r.year, c.section, c.text`

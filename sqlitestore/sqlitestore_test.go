@@ -846,3 +846,77 @@ func TestSQLitePutBatch(t *testing.T) {
 		t.Errorf("search after the batch: got %v, one at a time %v", got, w)
 	}
 }
+
+// TestSQLiteAddsFactContext opens a store made before facts kept their
+// context and reports their sentence count: the columns and the (metric,
+// report) index are added, the old figure is found without a context
+// (its report is read to score it), a new one with it.
+func TestSQLiteAddsFactContext(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE reports (id TEXT PRIMARY KEY, source TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '', town TEXT NOT NULL DEFAULT '',
+	county TEXT NOT NULL DEFAULT '', year INTEGER NOT NULL DEFAULT 0, date TEXT NOT NULL DEFAULT '', doc_number TEXT NOT NULL DEFAULT '',
+	text TEXT NOT NULL DEFAULT '', ingested_at TEXT NOT NULL DEFAULT '');
+CREATE TABLE facts (id INTEGER PRIMARY KEY AUTOINCREMENT, report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+	section TEXT NOT NULL DEFAULT '', subject TEXT NOT NULL DEFAULT '', metric TEXT NOT NULL DEFAULT '', value REAL NOT NULL,
+	unit TEXT NOT NULL DEFAULT '', approx TEXT NOT NULL DEFAULT '', quote TEXT NOT NULL DEFAULT '');
+CREATE INDEX facts_metric ON facts(metric);
+INSERT INTO reports(id, source, town, county, year) VALUES ('old', 'old.txt', '渔门镇', '盐边县', 2020);
+INSERT INTO facts(report_id, subject, metric, value, unit, quote) VALUES ('old', '调解矛盾纠纷', 'disputes_mediated', 368, '件', '调解矛盾纠纷368件。');`
+	if _, err := db.Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st := mustOpenSQLite(t, dir, rag.HashEmbedder(rag.DefaultDim))
+	p := prepare(t, "004.txt", seedText(t, "004_40507ad071df1468.txt"), rag.HashEmbedder(rag.DefaultDim))
+	p.rep.Sentences = 42
+	for i := range p.facts {
+		p.facts[i].Context = "前一句。"
+	}
+	if _, err := st.Put(ctx, p.rep, p.chunks, p.facts); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.MetricFacts(ctx, rag.FactQuery{Metric: "disputes_mediated"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 2 {
+		t.Fatalf("got %d figures, want the old one and the new report's", len(got))
+	}
+	for _, f := range got {
+		want := fmt.Sprintf("%v %q %d", f.ReportID != "old", "前一句。", 42)
+		if f.ReportID == "old" {
+			want = fmt.Sprintf("%v %q %d", false, "", 0)
+		}
+		if have := fmt.Sprintf("%v %q %d", f.HasContext, f.Context, f.ReportSentences); have != want {
+			t.Errorf("figure %v of %s: context and sentences %s, want %s", f.Value, f.ReportID, have, want)
+		}
+	}
+	db, err = sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var plan strings.Builder
+	rows, err := db.Query(`EXPLAIN QUERY PLAN SELECT f.id FROM facts f JOIN reports r ON r.id = f.report_id WHERE f.metric = 'disputes_mediated' AND r.year = 2020`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(detail + "\n")
+	}
+	rows.Close()
+	if !strings.Contains(plan.String(), "facts_metric_report") {
+		t.Errorf("query plan does not use the facts' (metric, report) index:\n%s", plan.String())
+	}
+}

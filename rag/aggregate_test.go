@@ -1,0 +1,77 @@
+package rag_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"fazhi/internal/lookalike"
+	"fazhi/rag"
+)
+
+// aggregateQuestions total, rank and compare figures across towns, as
+// officials ask them and as the evaluation sets do.
+var aggregateQuestions = []string{
+	"所有镇一共调解了多少矛盾纠纷？",
+	"所有镇一共调解了多少件矛盾纠纷？",
+	"哪个镇调解的矛盾纠纷最多？",
+	"哪个镇调解的矛盾纠纷最少？",
+	"所有镇一共排查调解矛盾纠纷多少件？",
+	"2021年各镇调处矛盾纠纷数量分别是多少？",
+	"所有镇2021年一共调处了多少矛盾纠纷？",
+	"各镇分别有多少名调解员？",
+	"各镇一共受理了多少信访件？",
+	"哪个镇普法宣传活动最多？",
+	"各镇举办了多少场法治讲座？",
+	"哪个镇的调解成功率最高？",
+	"各镇聘请了多少名法律顾问？",
+	"Which town mediated the most disputes?",
+	"How many disputes did all towns mediate in total?",
+}
+
+// TestAggregateFromFactTable answers every total, ranking and comparison
+// twice, from the fact table and by reading every report's sentences, on
+// the seeds and on the seeds with look-alike reports: each report's
+// figure, and the reports without one, are the same.
+func TestAggregateFromFactTable(t *testing.T) {
+	ctx := context.Background()
+	seeds, _ := seedEngine(t)
+	withLookalikes, _ := seedEngine(t)
+	_, texts := benchSeedTexts(t)
+	n := 120
+	if testing.Short() {
+		n = 30
+	}
+	for _, r := range lookalike.Generate(texts, n, rand.New(rand.NewPCG(15, 1))) {
+		if _, err := withLookalikes.IngestFile(ctx, r.Name, []byte(r.Text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, store := range []struct {
+		name string
+		e    *rag.Engine
+	}{{"seeds", seeds}, {"lookalikes", withLookalikes}} {
+		t.Run(store.name, func(t *testing.T) {
+			answered := 0
+			for _, q := range aggregateQuestions {
+				table, sentences, ok, err := store.e.FiguresBothWays(ctx, q)
+				if err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+				if !ok {
+					continue
+				}
+				answered++
+				if table != sentences {
+					t.Errorf("%s\nfrom the fact table:\n%s\nfrom the sentences:\n%s", q, table, sentences)
+				}
+				if table == "" {
+					t.Errorf("%s: no report in scope", q)
+				}
+			}
+			if answered < len(aggregateQuestions)-3 {
+				t.Errorf("the fact table answered %d of %d questions, want all but those without a known metric", answered, len(aggregateQuestions))
+			}
+		})
+	}
+}

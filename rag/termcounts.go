@@ -1,0 +1,86 @@
+package rag
+
+import (
+	"context"
+	"sync"
+
+	"fazhi/ingest"
+)
+
+// termCounter keeps, for each term a total or comparison has asked
+// about, how many distinct sentences of each report hold it: with a
+// report's sentence count, the weight the term has when the question is
+// asked of that report alone (matcherFor over its sentences). A report's
+// counts never change (its ID is its content); the counts are dropped
+// when the store changes, as a term's counts must cover every report.
+type termCounter struct {
+	mu      sync.Mutex
+	version int64
+	counts  map[string]map[string]int // term → report ID → sentences holding it
+}
+
+// maxCountedTerms bounds the terms kept: past it the counts start again.
+const maxCountedTerms = 512
+
+// termCounts returns, for each of tokens, how many distinct sentences of
+// each stored report hold it (reports without it are absent). Terms not
+// counted yet are counted from the chunks that hold them, found through
+// the keyword index in one query: a sentence holding a term stands in a
+// chunk holding it.
+func (e *Engine) termCounts(ctx context.Context, tokens []string) (map[string]map[string]int, error) {
+	e.mu.RLock()
+	v := e.version
+	e.mu.RUnlock()
+	tc := &e.terms
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.counts == nil || tc.version != v || len(tc.counts)+len(tokens) > maxCountedTerms {
+		tc.counts, tc.version = map[string]map[string]int{}, v
+	}
+	var missing []string
+	for _, t := range tokens {
+		if _, ok := tc.counts[t]; !ok {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		hits, err := e.store.ChunksWith(ctx, missing, Scope{})
+		if err != nil {
+			return nil, err
+		}
+		for t, byReport := range countTerms(hits, missing) {
+			tc.counts[t] = byReport
+		}
+	}
+	out := make(map[string]map[string]int, len(tokens))
+	for _, t := range tokens {
+		out[t] = tc.counts[t]
+	}
+	return out, nil
+}
+
+// countTerms counts, for each of terms, the distinct sentences of each
+// report among chunks that hold it, a sentence in several chunks of its
+// report (their overlap) once, as a report's doc holds it.
+func countTerms(chunks []Hit, terms []string) map[string]map[string]int {
+	out := make(map[string]map[string]int, len(terms))
+	for _, t := range terms {
+		out[t] = map[string]int{}
+	}
+	ft := newFactTerms(terms)
+	type key struct{ report, sentence string }
+	seen := map[key]bool{}
+	for _, h := range chunks {
+		for _, s := range ingest.Sentences(h.Text) {
+			k := key{h.ReportID, s}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			for t := range ft.in(s) {
+				out[t][h.ReportID]++
+			}
+		}
+	}
+	return out
+}
