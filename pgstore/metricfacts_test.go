@@ -128,6 +128,7 @@ func TestChunksWithAlike(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
+					key := func(h rag.Hit) string { return h.ReportID + "|" + h.Section + "|" + h.Text }
 					var want, have []string
 					for _, h := range all {
 						holds := false
@@ -135,13 +136,13 @@ func TestChunksWithAlike(t *testing.T) {
 							holds = holds || slices.Contains(tc.tokens, tok)
 						}
 						if holds && (tc.scope.Towns == nil || slices.Contains(tc.scope.Towns, h.Town)) && (tc.scope.Year == 0 || h.Year == tc.scope.Year) {
-							want = append(want, hitKey(h))
+							want = append(want, key(h))
 						}
 					}
 					for _, h := range got {
-						have = append(have, hitKey(h))
-						if h.Text == "" || h.ReportID == "" {
-							t.Errorf("hit without text or report: %+v", h)
+						have = append(have, key(h))
+						if h.Text == "" || h.ReportID == "" || h.ChunkID == 0 {
+							t.Errorf("hit without chunk, text or report: %+v", h)
 						}
 					}
 					slices.Sort(want)

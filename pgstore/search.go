@@ -118,17 +118,25 @@ func (s *Store) ChunksWith(ctx context.Context, tokens []string, sc rag.Scope) (
 		return nil, nil
 	}
 	var q query
-	q.WriteString(`SELECT ` + hitColumns + `, 0::float8 FROM chunks c JOIN reports r ON r.id = c.report_id WHERE c.tokens @@ ` + q.arg(tsqueryLiteral(terms)) + `::tsquery`)
+	q.WriteString(`SELECT c.id, c.report_id, c.section, c.text FROM chunks c WHERE c.tokens @@ ` + q.arg(tsqueryLiteral(terms)) + `::tsquery`)
 	q.scope(sc, "c.town", "c.year")
 	rows, err := s.pool.Query(ctx, q.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("chunks with terms: %w", err)
 	}
-	hits, err := scanHits(rows)
-	if err != nil {
+	defer rows.Close()
+	var out []rag.Hit
+	for rows.Next() {
+		var h rag.Hit
+		if err := rows.Scan(&h.ChunkID, &h.ReportID, &h.Section, &h.Text); err != nil {
+			return nil, fmt.Errorf("chunks with terms: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("chunks with terms: %w", err)
 	}
-	return hits, nil
+	return out, nil
 }
 
 // Vector returns the k chunks in scope nearest to v by cosine; a hit's

@@ -117,7 +117,8 @@ type Store interface {
 	// ranking or comparison over many reports scores.
 	MetricFacts(ctx context.Context, q FactQuery) ([]MetricFact, error)
 	// ChunksWith returns every chunk in scope whose keyword terms (Tokens
-	// of its section and text) hold any of tokens, in no set order.
+	// of its section and text) hold any of tokens, in no set order. Only
+	// the hits' ChunkID, ReportID, Section and Text are set.
 	ChunksWith(ctx context.Context, tokens []string, s Scope) ([]Hit, error)
 	// Chunks returns every chunk of the reports in scope, in report order.
 	Chunks(ctx context.Context, s Scope) ([]Hit, error)

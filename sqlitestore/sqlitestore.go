@@ -641,16 +641,24 @@ func (s *SQLite) ChunksWith(ctx context.Context, tokens []string, sc rag.Scope) 
 		return nil, nil
 	}
 	where, args := scopeSQL(sc, "t.town", "t.year")
-	rows, err := s.db.QueryContext(ctx, `SELECT `+hitColumns+` FROM chunks_fts t JOIN chunks c ON c.id = t.rowid JOIN reports r ON r.id = c.report_id
+	rows, err := s.db.QueryContext(ctx, `SELECT c.id, c.report_id, c.section, c.text FROM chunks_fts t JOIN chunks c ON c.id = t.rowid
 		WHERE chunks_fts MATCH ?`+where, append([]any{q}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("chunks with terms: %w", err)
 	}
-	hits, err := scanHits(rows)
-	if err != nil {
+	defer rows.Close()
+	var out []rag.Hit
+	for rows.Next() {
+		var h rag.Hit
+		if err := rows.Scan(&h.ChunkID, &h.ReportID, &h.Section, &h.Text); err != nil {
+			return nil, fmt.Errorf("chunks with terms: %w", err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("chunks with terms: %w", err)
 	}
-	return hits, nil
+	return out, nil
 }
 
 const hitColumns = `c.id, c.report_id, r.source, r.title, r.town, r.year, c.section, c.text`
