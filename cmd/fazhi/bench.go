@@ -555,7 +555,9 @@ func postAsk(ctx context.Context, client *http.Client, url string, body []byte) 
 		return rag.Answer{}, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	// A total across thousands of towns carries a row and a bar for each:
+	// several megabytes.
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return rag.Answer{}, err
 	}
