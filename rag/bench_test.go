@@ -269,15 +269,21 @@ func BenchmarkAsk(b *testing.B) {
 		if testing.Short() {
 			b.Skip("slow fixture under -short")
 		}
-		f := benchFixtureFor(b, "ask-lookalikes-2000", func(f *benchFixture) error {
-			names, texts := benchSeedTexts(b)
-			for _, r := range lookalike.Generate(texts, 2000, rand.New(rand.NewPCG(1, 2))) {
-				names, texts = append(names, r.Name), append(texts, r.Text)
-			}
-			return benchIngestEngine(f, names, texts)
-		})
+		f := benchLookalikes2000(b)
 		b.ReportMetric(float64(f.chunks), "chunks")
 		benchAsk(b, f.eng, questions)
+	})
+}
+
+// benchLookalikes2000 is the seeds and 2,000 look-alikes, ingested once
+// per process.
+func benchLookalikes2000(b *testing.B) *benchFixture {
+	return benchFixtureFor(b, "ask-lookalikes-2000", func(f *benchFixture) error {
+		names, texts := benchSeedTexts(b)
+		for _, r := range lookalike.Generate(texts, 2000, rand.New(rand.NewPCG(1, 2))) {
+			names, texts = append(names, r.Name), append(texts, r.Text)
+		}
+		return benchIngestEngine(f, names, texts)
 	})
 }
 
@@ -298,13 +304,7 @@ func BenchmarkAggregate(b *testing.B) {
 	if testing.Short() {
 		b.Skip("slow fixture under -short")
 	}
-	f := benchFixtureFor(b, "ask-lookalikes-2000", func(f *benchFixture) error {
-		names, texts := benchSeedTexts(b)
-		for _, r := range lookalike.Generate(texts, 2000, rand.New(rand.NewPCG(1, 2))) {
-			names, texts = append(names, r.Name), append(texts, r.Text)
-		}
-		return benchIngestEngine(f, names, texts)
-	})
+	f := benchLookalikes2000(b)
 	b.Run("fact-table", func(b *testing.B) {
 		b.ReportMetric(float64(f.chunks), "chunks")
 		benchAsk(b, f.eng, benchAggregateQuestions)

@@ -717,6 +717,12 @@ func TestSQLiteConcurrentPut(t *testing.T) {
 	}
 }
 
+// oldSchema is a store as made before the place columns existed.
+const oldSchema = `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE reports (id TEXT PRIMARY KEY, source TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '', town TEXT NOT NULL DEFAULT '',
+	county TEXT NOT NULL DEFAULT '', year INTEGER NOT NULL DEFAULT 0, date TEXT NOT NULL DEFAULT '', doc_number TEXT NOT NULL DEFAULT '',
+	text TEXT NOT NULL DEFAULT '', ingested_at TEXT NOT NULL DEFAULT '');`
+
 // TestSQLiteAddsPlaceColumns opens a store made before the place columns
 // existed: they are added, the old report keeps its other fields with the
 // new ones empty, and a new report stores and lists them.
@@ -726,11 +732,7 @@ func TestSQLiteAddsPlaceColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE reports (id TEXT PRIMARY KEY, source TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '', town TEXT NOT NULL DEFAULT '',
-	county TEXT NOT NULL DEFAULT '', year INTEGER NOT NULL DEFAULT 0, date TEXT NOT NULL DEFAULT '', doc_number TEXT NOT NULL DEFAULT '',
-	text TEXT NOT NULL DEFAULT '', ingested_at TEXT NOT NULL DEFAULT '');
-INSERT INTO reports(id, source, town, county, year) VALUES ('old', 'old.txt', '渔门镇', '盐边县', 2020);`
+	old := oldSchema + `INSERT INTO reports(id, source, town, county, year) VALUES ('old', 'old.txt', '渔门镇', '盐边县', 2020);`
 	if _, err := db.Exec(old); err != nil {
 		t.Fatal(err)
 	}
@@ -858,11 +860,7 @@ func TestSQLiteAddsFactContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE reports (id TEXT PRIMARY KEY, source TEXT NOT NULL UNIQUE, title TEXT NOT NULL DEFAULT '', town TEXT NOT NULL DEFAULT '',
-	county TEXT NOT NULL DEFAULT '', year INTEGER NOT NULL DEFAULT 0, date TEXT NOT NULL DEFAULT '', doc_number TEXT NOT NULL DEFAULT '',
-	text TEXT NOT NULL DEFAULT '', ingested_at TEXT NOT NULL DEFAULT '');
-CREATE TABLE facts (id INTEGER PRIMARY KEY AUTOINCREMENT, report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+	old := oldSchema + `CREATE TABLE facts (id INTEGER PRIMARY KEY AUTOINCREMENT, report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
 	section TEXT NOT NULL DEFAULT '', subject TEXT NOT NULL DEFAULT '', metric TEXT NOT NULL DEFAULT '', value REAL NOT NULL,
 	unit TEXT NOT NULL DEFAULT '', approx TEXT NOT NULL DEFAULT '', quote TEXT NOT NULL DEFAULT '');
 CREATE INDEX facts_metric ON facts(metric);
