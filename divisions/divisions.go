@@ -135,6 +135,12 @@ func Parse(data string) (*Gazetteer, error) {
 			return nil, fmt.Errorf("divisions table line %d: a code of %d digits", n, d)
 		}
 		u.Short = ShortName(u.Name, u.Level)
+		if u.Level == Township {
+			if z := ZoneTrimmed(u.Name); z != "" {
+				u.Short = ShortName(z, Township)
+				g.byName[z] = append(g.byName[z], u.ID)
+			}
+		}
 		g.units = append(g.units, u)
 		g.byName[u.Name] = append(g.byName[u.Name], u.ID)
 		if u.Short != "" && u.Short != u.Name {
@@ -276,6 +282,38 @@ func ShortName(name string, l Level) string {
 		return ""
 	}
 	return s
+}
+
+// zoneWords end the name of a development zone that some township-level
+// units carry in front of their own name (开发区银杏大街街道).
+var zoneWords = []string{"开发区", "园区", "新区", "高新区", "管理区", "工业区", "示范区"}
+
+// ZoneTrimmed returns a township-level name without the development zone
+// in front of it, as the unit's own documents name it: 开发区银杏大街街道 →
+// 银杏大街街道, 天津经济技术开发区东区泰达街道 → 泰达街道, （工业园区）城南街道
+// → 城南街道. It returns "" when the name carries no zone, or when what
+// follows the zone is no name of its own (特殊乡镇, 管理委员会街道).
+func ZoneTrimmed(name string) string {
+	zone := strings.HasPrefix(name, "（")
+	for _, w := range zoneWords {
+		zone = zone || strings.Contains(name, w)
+	}
+	if !zone {
+		return ""
+	}
+	cut := max(strings.LastIndex(name, "区")+len("区"), strings.LastIndex(name, "）")+len("）"))
+	rest := name[cut:]
+	for _, suf := range []string{"街道", "镇", "乡"} {
+		stem, ok := strings.CutSuffix(rest, suf)
+		if !ok {
+			continue
+		}
+		if utf8.RuneCountInString(stem) < 2 || strings.ContainsAny(stem, "（）") || strings.Contains(stem, "特殊") || strings.Contains(stem, "直属") || strings.Contains(stem, "委员会") || strings.HasSuffix(stem, "乡") {
+			return ""
+		}
+		return rest
+	}
+	return ""
 }
 
 // ethnic lists the ethnic groups named in autonomous units' names,

@@ -232,3 +232,72 @@ func BenchmarkMatcherBuild(b *testing.B) {
 		g.Find("东溪镇")
 	}
 }
+
+// TestZoneTrimmed checks the names of units the gazetteer lists behind a
+// development zone, and that Named and Find know them by those names.
+func TestZoneTrimmed(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"开发区银杏大街街道", "银杏大街街道"},
+		{"天津经济技术开发区东区泰达街道", "泰达街道"},
+		{"（工业园区）城南街道", "城南街道"},
+		{"高新区团山镇", "团山镇"},
+		{"开发区关堤乡", "关堤乡"},
+		{"经济开发区直属乡镇", ""},
+		{"长白山保护开发区池北区特殊乡镇", ""},
+		{"常青花园新区管理委员会街道", ""},
+		{"东溪镇", ""},
+		{"城区街道", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := divisions.ZoneTrimmed(tt.name); got != tt.want {
+				t.Errorf("ZoneTrimmed(%s) = %q, want %q", tt.name, got, tt.want)
+			}
+		})
+	}
+	g := divisions.Default()
+	u, ok := g.ByCode("410571564")
+	if !ok || u.Name != "开发区银杏大街街道" || u.Short != "银杏大街" {
+		t.Fatalf("ByCode(410571564) = %+v, %v", u, ok)
+	}
+	if us := g.Named("银杏大街街道"); len(us) != 1 || us[0].ID != u.ID {
+		t.Errorf("Named(银杏大街街道) = %v, want %s", us, u.Name)
+	}
+	linked := false
+	for _, f := range g.Find("安阳高新区银杏大街街道办事处") {
+		for _, id := range f.Name.Units {
+			linked = linked || (id == u.ID && f.Name.Text == "银杏大街街道")
+		}
+	}
+	if !linked {
+		t.Error("Find does not link 银杏大街街道 to 开发区银杏大街街道")
+	}
+}
+
+// TestVariants checks the other forms a unit's documents use.
+func TestVariants(t *testing.T) {
+	g := divisions.Default()
+	tests := []struct{ text, unit string }{
+		{"罗子山乡", "罗子山瑶族乡"},
+		{"北城街街道", "北城街道"},
+		{"保康街道", "保康街道办事处"},
+		{"沙后所镇", "沙后所满族镇"},
+		{"酉阳县", "酉阳土家族苗族自治县"},
+		{"楚雄州", "楚雄彝族自治州"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			for _, f := range g.Find(tt.text) {
+				if f.Name.Text != tt.text {
+					continue
+				}
+				for _, id := range f.Name.Units {
+					if g.Unit(id).Name == tt.unit {
+						return
+					}
+				}
+			}
+			t.Errorf("Find(%s) does not link it to %s", tt.text, tt.unit)
+		})
+	}
+}

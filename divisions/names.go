@@ -83,6 +83,11 @@ func (g *Gazetteer) buildMatcher() {
 			continue // 街道, 城区, 农场, 经济开发区: no name of a unit's own
 		}
 		add(u.Name, FullName, u.ID)
+		if u.Level == Township {
+			if z := ZoneTrimmed(u.Name); z != "" {
+				add(z, FullName, u.ID) // the name its own documents use
+			}
+		}
 		for _, v := range variants(u) {
 			add(v, Variant, u.ID)
 		}
@@ -108,6 +113,10 @@ func variants(u Unit) []string {
 		switch {
 		case strings.HasSuffix(u.Name, "民族乡") || (strings.HasSuffix(u.Name, "族乡") && u.Short != ""):
 			out = append(out, u.Short+"乡") // 罗子山瑶族乡 → 罗子山乡
+		case strings.HasSuffix(u.Name, "族镇") && u.Short != "" && u.Short+"镇" != u.Name:
+			out = append(out, u.Short+"镇") // 五营回族镇 → 五营镇
+		case strings.HasSuffix(u.Name, "街道办事处") && u.Short != "":
+			out = append(out, u.Short+"街道") // 保康街道办事处 → 保康街道
 		case strings.HasSuffix(u.Name, "街道") && u.Short != "" && !strings.HasSuffix(u.Short, "街"):
 			out = append(out, u.Short+"街街道") // 北城街道 → 北城街街道
 		}

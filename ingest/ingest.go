@@ -25,6 +25,7 @@ type Report struct {
 	Year         int       `json:"year"`          // the year the report covers; 0 when unknown
 	Date         string    `json:"date"`          // issue date as YYYY-MM-DD; empty when unknown
 	DocNumber    string    `json:"doc_number"`    // e.g. "濮镇字〔2021〕8号"
+	Aliases      []string  `json:"aliases"`       // short forms of Place the report's text uses: ["广内街道"] for 广安门内街道
 	Text         string    `json:"-"`             // cleaned full text
 	IngestedAt   time.Time `json:"ingested_at"`
 	// Sentences is how many distinct sentences its chunks hold, as

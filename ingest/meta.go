@@ -24,6 +24,10 @@ type Meta struct {
 	Year         int
 	Date         string // YYYY-MM-DD
 	DocNumber    string
+	// Aliases are the short forms of Place the report's own text uses
+	// for it (广内街道 for 广安门内街道), so that a question using them
+	// reaches the report; see abbreviations.
+	Aliases []string
 }
 
 // DetectMeta finds the reporting unit (镇, 乡, 街道, or a county or
@@ -56,6 +60,7 @@ func DetectMetaFile(text, fileName string) Meta {
 	}
 	p := detectPlace(strings.Join(lines, "\n"), titleIdx, fileName)
 	m.Place, m.Level, m.County, m.City, m.Province, m.DivisionCode = p.name, p.level, p.county, p.city, p.province, p.code
+	m.Aliases = p.aliases
 	if p.level == LevelTownship {
 		m.Town = p.name
 		if m.County == "" {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,6 +111,90 @@ func TestDetectMetaReal(t *testing.T) {
 				if !strings.HasSuffix(w, m.County) && (short == "" || !strings.Contains(w, short)) {
 					t.Errorf("county %q, want the one in %q", m.County, where)
 				}
+			}
+		})
+	}
+}
+
+// realAliases are the short forms of their unit's name that real reports
+// use in their own text; every other real report and seed has none.
+var realAliases = map[string][]string{"43_guanganmennei_2020.txt": {"广内街道"}}
+
+// TestAliasesReal checks the abbreviations learnt from every real report
+// of the development set and every seed: 广内街道 for 广安门内街道, and no
+// other (no report gains a wrong alias).
+func TestAliasesReal(t *testing.T) {
+	for _, e := range readRealExpect(t) {
+		t.Run(e.File, func(t *testing.T) {
+			raw, err := ingest.Load(context.Background(), filepath.Join("..", "testdata", "real", "docs", e.File), ingest.DefaultLimits())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := ingest.DetectMetaFile(ingest.Clean(raw), e.File); !slices.Equal(m.Aliases, realAliases[e.File]) {
+				t.Errorf("aliases of %s: %q, want %q", m.Place, m.Aliases, realAliases[e.File])
+			}
+		})
+	}
+	seeds, err := filepath.Glob(filepath.Join("..", "testdata", "reports", "*.txt"))
+	if err != nil || len(seeds) == 0 {
+		t.Fatalf("no seeds: %v", err)
+	}
+	for _, path := range seeds {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			if m := ingest.DetectMeta(cleanSeed(t, filepath.Base(path))); len(m.Aliases) > 0 {
+				t.Errorf("aliases of %s: %q, want none", m.Place, m.Aliases)
+			}
+		})
+	}
+}
+
+// TestAliasesAndVariants checks, on texts made from real phrasing, that a
+// short form of the unit's name counts only when its characters are the
+// name's in order (first the same) and it is no neighbour's name, and that
+// a unit the gazetteer lists behind a development zone (开发区银杏大街街道)
+// is named as the report names it and linked to its entry.
+func TestAliasesAndVariants(t *testing.T) {
+	lines := func(ls ...string) string { return strings.Join(ls, "\n") + "\n" }
+	tests := []struct {
+		name        string
+		text        string
+		wantPlace   string
+		wantCode    string
+		wantAliases []string
+	}{
+		{
+			name: "abbreviation in the body",
+			text: lines("广安门内街道2020年法治政府建设工作报告",
+				"2020年，广内街道在区委、区政府的坚强领导下，深入推进法治政府建设。",
+				"一、主要做法", "广内街道重大行政执法决定法制审核率100%。", "广安门内街道办事处", "2021年1月20日"),
+			wantPlace: "广安门内街道", wantCode: "110102017", wantAliases: []string{"广内街道"},
+		},
+		{
+			name: "a neighbour of the same district is no abbreviation",
+			text: lines("新华西街道2021年法治政府建设工作报告",
+				"2021年，新华西街道在海勃湾区委、区政府的领导下，认真落实法治政府建设各项任务。",
+				"一、主要做法", "新华西街道与新华街道联合开展法治宣传12场。", "新华西街道办事处", "2022年1月20日"),
+			wantPlace: "新华西街道", wantCode: "150302004",
+		},
+		{
+			name: "characters out of order are no abbreviation",
+			text: lines("广安门内街道2020年法治政府建设工作报告",
+				"2020年，广安门内街道认真落实法治政府建设各项任务。", "一、主要做法", "与广门安街道联合开展法治宣传。", "广安门内街道办事处", "2021年1月20日"),
+			wantPlace: "广安门内街道", wantCode: "110102017",
+		},
+		{
+			name: "unit without its development zone",
+			text: lines("银杏大街街道2022年法治政府建设工作报告",
+				"2022年，银杏大街街道在安阳高新区党工委的坚强领导下，深入推进法治政府建设，现将有关情况报告如下：",
+				"一、主要举措", "银杏大街街道全年共调解矛盾纠纷86件。", "银杏大街街道办事处", "2023年1月10日"),
+			wantPlace: "银杏大街街道", wantCode: "410571564",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := ingest.DetectMeta(tt.text)
+			if m.Place != tt.wantPlace || m.DivisionCode != tt.wantCode || !slices.Equal(m.Aliases, tt.wantAliases) {
+				t.Errorf("place %q code %q aliases %q, want %q %q %q", m.Place, m.DivisionCode, m.Aliases, tt.wantPlace, tt.wantCode, tt.wantAliases)
 			}
 		})
 	}

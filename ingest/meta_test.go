@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -50,7 +51,7 @@ func TestDetectMetaSeeds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			got := ingest.DetectMeta(cleanSeed(t, tt.file))
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("DetectMeta:\n got %+v\nwant %+v", got, tt.want)
 			}
 		})
@@ -181,7 +182,7 @@ func TestDetectMetaSynthetic(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := ingest.DetectMeta(tt.text)
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("DetectMeta:\n got %+v\nwant %+v", got, tt.want)
 			}
 		})

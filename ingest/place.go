@@ -28,6 +28,7 @@ type place struct {
 	county   string
 	city     string
 	province string
+	aliases  []string // short forms of name the text uses: 广内街道
 }
 
 // zoneWeights: where a name stands says how much it speaks for the unit
@@ -336,8 +337,80 @@ func detectPlace(text string, titleIdx int, fileName string) place {
 		if u, ok := pick(g, town.units, areas, l.hosts); ok {
 			p.link(g, u)
 		}
+		p.aliases = abbreviations(g, text, p)
 	}
 	return p
+}
+
+// abbreviations returns the short forms of a township-level unit's name
+// that its report uses in its own text: a name X街道, X镇 or X乡 of the
+// unit's kind stated whole somewhere in the text, whose X is shorter than
+// the unit's own stem, starts with the same character and has its
+// characters in the stem in order (广内街道 for 广安门内街道). A name
+// that the gazetteer gives to another unit of the unit's county (or of
+// anywhere, when the county is not settled) is a neighbour, not an
+// abbreviation.
+func abbreviations(g *divisions.Gazetteer, text string, p place) []string {
+	var kind string
+	for _, suf := range []string{"街道", "镇", "乡"} {
+		if strings.HasSuffix(p.name, suf) {
+			kind = suf
+			break
+		}
+	}
+	if kind == "" {
+		return nil
+	}
+	stem := []rune(divisions.TrimEthnic(strings.TrimSuffix(p.name, kind)))
+	if len(stem) < 3 {
+		return nil // a two-character stem has no shorter form of two
+	}
+	var out []string
+	for _, name := range unitNames(text, kind) {
+		x := []rune(strings.TrimSuffix(name, kind))
+		if len(x) < 2 || len(x) >= len(stem) || x[0] != stem[0] || !subsequence(x, stem) || !LooksLikeUnitName(name) {
+			continue
+		}
+		if !statedWhole(text, name) {
+			continue
+		}
+		other := false
+		for _, u := range g.Named(name) {
+			if u.Name == name && (p.code == "" || len(p.code) < 6 || strings.HasPrefix(u.Code, p.code[:6])) {
+				other = true
+			}
+		}
+		if !other {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// subsequence reports whether the runes of x appear in s in order.
+func subsequence(x, s []rune) bool {
+	i := 0
+	for _, r := range s {
+		if i < len(x) && x[i] == r {
+			i++
+		}
+	}
+	return i == len(x)
+}
+
+// statedWhole reports whether name stands whole on its left somewhere in
+// text ("，广内街道在区委…"), not only as the tail of a longer run.
+func statedWhole(text, name string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], name)
+		if j < 0 {
+			return false
+		}
+		if leftBounded(text, i+j) {
+			return true
+		}
+		i += j + len(name)
+	}
 }
 
 // debugPlace, when set (by tests), sees the candidates.

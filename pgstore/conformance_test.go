@@ -128,6 +128,7 @@ func fixtures(t *testing.T, emb rag.Embedder) (a, b, a2 fixture) {
 		{Section: "一、普法宣传", Subject: "开展法治讲座", Metric: "lectures", Value: 12, Unit: "场", Quote: "开展法治讲座12场，发放宣传资料3000余份。"},
 		{Section: "一、普法宣传", Subject: "发放宣传资料", Metric: "materials", Value: 3000, Unit: "份", Approx: "余", Quote: "开展法治讲座12场，发放宣传资料3000余份。"},
 	})
+	a.rep.Aliases = []string{"渔镇", "渔门街道"} // kept in order, b has none
 	a2 = makeFixture(t, emb, "id-a2", "a.txt", "渔门镇", 2020, [][2]string{
 		{"一、主要工作", "聘请法律顾问1名，审查合同20份。"},
 	}, nil)
@@ -541,6 +542,7 @@ func TestSetMetaConformance(t *testing.T) {
 			next.Text = ""
 			next.Place, next.Town, next.Level, next.County, next.City, next.Province, next.DivisionCode, next.Year =
 				"东溪镇", "东溪镇", ingest.LevelTownship, "綦江区", "重庆市", "重庆市", "500110109", 2021
+			next.Aliases = []string{"东溪街"}
 			if err := s.SetMeta(ctx, next); err != nil {
 				t.Fatal(err)
 			}
@@ -564,7 +566,7 @@ func TestSetMetaConformance(t *testing.T) {
 			for _, r := range reps {
 				if r.ID == "id-a" {
 					found = true
-					if r.Place != "东溪镇" || r.County != "綦江区" || r.City != "重庆市" || r.DivisionCode != "500110109" || r.Year != 2021 {
+					if r.Place != "东溪镇" || r.County != "綦江区" || r.City != "重庆市" || r.DivisionCode != "500110109" || r.Year != 2021 || !reflect.DeepEqual(r.Aliases, []string{"东溪街"}) {
 						t.Errorf("report after SetMeta: %+v", r.Report)
 					}
 				}

@@ -337,9 +337,9 @@ func (s *Store) Put(ctx context.Context, rep ingest.Report, chunks []rag.StoredC
 }
 
 func insertReport(ctx context.Context, tx pgx.Tx, rep ingest.Report, chunks []rag.StoredChunk, facts []ingest.Fact) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO reports (id, source, title, town, county, year, date, doc_number, text, ingested_at, place, level, city, province, division_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+	if _, err := tx.Exec(ctx, `INSERT INTO reports (id, source, title, town, county, year, date, doc_number, text, ingested_at, place, level, city, province, division_code, aliases) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		rep.ID, rep.Source, clean(rep.Title), clean(rep.Unit()), clean(rep.County), rep.Year, clean(rep.Date), clean(rep.DocNumber), clean(rep.Text),
-		rep.IngestedAt.UTC().Truncate(time.Second), clean(rep.Place), clean(rep.Level), clean(rep.City), clean(rep.Province), clean(rep.DivisionCode)); err != nil {
+		rep.IngestedAt.UTC().Truncate(time.Second), clean(rep.Place), clean(rep.Level), clean(rep.City), clean(rep.Province), clean(rep.DivisionCode), cleanAll(rep.Aliases)); err != nil {
 		return err
 	}
 	var (
@@ -460,8 +460,8 @@ func (s *Store) SetMeta(ctx context.Context, rep ingest.Report) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock); err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `UPDATE reports SET title = $2, town = $3, county = $4, place = $5, level = $6, city = $7, province = $8, division_code = $9, year = $10, date = $11, doc_number = $12 WHERE id = $1`,
-			rep.ID, clean(rep.Title), clean(rep.Unit()), clean(rep.County), clean(rep.Place), clean(rep.Level), clean(rep.City), clean(rep.Province), clean(rep.DivisionCode), rep.Year, clean(rep.Date), clean(rep.DocNumber))
+		tag, err := tx.Exec(ctx, `UPDATE reports SET title = $2, town = $3, county = $4, place = $5, level = $6, city = $7, province = $8, division_code = $9, year = $10, date = $11, doc_number = $12, aliases = $13 WHERE id = $1`,
+			rep.ID, clean(rep.Title), clean(rep.Unit()), clean(rep.County), clean(rep.Place), clean(rep.Level), clean(rep.City), clean(rep.Province), clean(rep.DivisionCode), rep.Year, clean(rep.Date), clean(rep.DocNumber), cleanAll(rep.Aliases))
 		if err != nil {
 			return err
 		}
@@ -482,7 +482,7 @@ func (s *Store) SetMeta(ctx context.Context, rep ingest.Report) error {
 
 // Reports lists the stored reports, by town, year and source.
 func (s *Store) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
-	rows, err := s.pool.Query(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.place, r.level, r.city, r.province, r.division_code, r.year, r.date, r.doc_number, r.ingested_at,
+	rows, err := s.pool.Query(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.place, r.level, r.city, r.province, r.division_code, r.aliases, r.year, r.date, r.doc_number, r.ingested_at,
 		(SELECT count(*) FROM chunks c WHERE c.report_id = r.id), (SELECT count(*) FROM facts f WHERE f.report_id = r.id)
 		FROM reports r ORDER BY r.town COLLATE "C", r.year, r.source COLLATE "C"`)
 	if err != nil {
@@ -492,10 +492,13 @@ func (s *Store) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 	var out []rag.ReportInfo
 	for rows.Next() {
 		var ri rag.ReportInfo
-		if err := rows.Scan(&ri.ID, &ri.Source, &ri.Title, &ri.Town, &ri.County, &ri.Place, &ri.Level, &ri.City, &ri.Province, &ri.DivisionCode, &ri.Year, &ri.Date, &ri.DocNumber, &ri.IngestedAt, &ri.Chunks, &ri.Facts); err != nil {
+		if err := rows.Scan(&ri.ID, &ri.Source, &ri.Title, &ri.Town, &ri.County, &ri.Place, &ri.Level, &ri.City, &ri.Province, &ri.DivisionCode, &ri.Aliases, &ri.Year, &ri.Date, &ri.DocNumber, &ri.IngestedAt, &ri.Chunks, &ri.Facts); err != nil {
 			return nil, fmt.Errorf("list reports: %w", err)
 		}
 		ri.IngestedAt = ri.IngestedAt.UTC()
+		if len(ri.Aliases) == 0 {
+			ri.Aliases = nil // as sqlitestore returns none
+		}
 		if ri.Level == ingest.LevelCounty {
 			ri.Town = "" // the town column files a county's own report under its place
 		}
@@ -651,4 +654,13 @@ func clean(s string) string {
 		s = strings.ReplaceAll(s, "\x00", "")
 	}
 	return s
+}
+
+// cleanAll cleans each string; none is stored as an empty array.
+func cleanAll(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, clean(s))
+	}
+	return out
 }

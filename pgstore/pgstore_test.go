@@ -69,8 +69,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	var version string
-	if err := conn.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version); err != nil || version != "3" {
-		t.Errorf("schema_version = %q, %v; want 3 (001_init, 002_places, 003_fact_context)", version, err)
+	if err := conn.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version); err != nil || version != "4" {
+		t.Errorf("schema_version = %q, %v; want 4 (001_init, 002_places, 003_fact_context, 004_aliases)", version, err)
 	}
 	var metricReport, metricOnly bool
 	if err := conn.QueryRow(ctx, `SELECT to_regclass('facts_metric_report') IS NOT NULL, to_regclass('facts_metric') IS NOT NULL`).Scan(&metricReport, &metricOnly); err != nil || !metricReport || metricOnly {

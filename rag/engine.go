@@ -11,6 +11,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -202,9 +204,15 @@ func (e *Engine) refresh(ctx context.Context) error {
 	}
 	c.towns = makeTownNames(names)
 	byUnit := map[string]ReportInfo{}
+	aliases := map[string][]string{}
 	for _, r := range reps {
 		if r.County != "" || r.DivisionCode != "" {
 			byUnit[r.Unit()] = r
+		}
+		for _, a := range r.Aliases {
+			if !seen[a] && !slices.Contains(aliases[r.Unit()], a) { // a stored unit's own name is never another's alias
+				aliases[r.Unit()] = append(aliases[r.Unit()], a)
+			}
 		}
 	}
 	for i := range c.towns {
@@ -212,6 +220,11 @@ func (e *Engine) refresh(ctx context.Context) error {
 		c.towns[i].county, c.towns[i].city, c.towns[i].province, c.towns[i].code = r.County, r.City, r.Province, r.DivisionCode
 		if r.Level == ingest.LevelCounty {
 			c.towns[i].county = "" // its own name says where it is
+			c.towns[i].countyLevel = true
+		}
+		c.towns[i].aliases = aliases[c.towns[i].full]
+		for _, a := range c.towns[i].aliases {
+			c.towns[i].pinyins = append(c.towns[i].pinyins, pinyinForms(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(a, "街道"), "镇"), "乡"))...)
 		}
 	}
 	e.cat = c
@@ -512,7 +525,7 @@ func (e *Engine) Reindex(ctx context.Context) ([]ReportInfo, error) {
 		next := r.Report
 		ApplyMeta(&next, ingest.DetectMetaFile(text, r.Source))
 		next.Text = ""
-		if next == r.Report {
+		if sameReport(next, r.Report) && slices.Equal(next.Aliases, r.Aliases) {
 			continue
 		}
 		if err := e.store.SetMeta(ctx, next); err != nil {
@@ -529,11 +542,18 @@ func (e *Engine) Reindex(ctx context.Context) ([]ReportInfo, error) {
 	return changed, e.refresh(ctx)
 }
 
+// sameReport compares two reports but for their aliases.
+func sameReport(a, b ingest.Report) bool {
+	a.Aliases, b.Aliases = nil, nil
+	return reflect.DeepEqual(a, b)
+}
+
 // ApplyMeta copies detected metadata onto a report.
 func ApplyMeta(rep *ingest.Report, m ingest.Meta) {
 	rep.Title, rep.Place, rep.Level, rep.Town, rep.County = m.Title, m.Place, m.Level, m.Town, m.County
 	rep.City, rep.Province, rep.DivisionCode = m.City, m.Province, m.DivisionCode
 	rep.Year, rep.Date, rep.DocNumber = m.Year, m.Date, m.DocNumber
+	rep.Aliases = m.Aliases
 }
 
 // embedText is what a chunk's vector is made from: its place and time,

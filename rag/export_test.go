@@ -466,3 +466,14 @@ func (e *Engine) SentenceFigures(ctx context.Context, text string) (int, error) 
 	picked, _ := bestPerReport(cands, scope, "", model.Threshold)
 	return len(picked), nil
 }
+
+// PlacesOf returns the stored units a question is resolved to and the
+// place it names that no stored report covers.
+func (e *Engine) PlacesOf(ctx context.Context, question string) ([]string, string, error) {
+	c, err := e.catalog(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	q := analyse(question, c.towns, e.gloss)
+	return q.Towns, q.UnknownTown, nil
+}

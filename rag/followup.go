@@ -106,7 +106,7 @@ func replaceTowns(text string, old, repl []string, towns []townName) string {
 			if tn.full != o {
 				continue
 			}
-			for _, form := range []string{tn.full, tn.short} {
+			for _, form := range append([]string{tn.full, tn.short}, tn.aliases...) {
 				if form == "" || !strings.Contains(text, form) {
 					continue
 				}

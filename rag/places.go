@@ -38,7 +38,11 @@ func areaNamed(text string) []divisions.Unit {
 			out = append(out, u)
 		}
 	}
-	for _, f := range g.Find(text) {
+	found := g.Find(text)
+	for i, f := range found {
+		if insideLonger(found, i) {
+			continue // 河南 in 河南省, 安阳 in 安阳市, 河口 in 河口镇
+		}
 		for _, id := range f.Name.Units {
 			if u := g.Unit(id); u.Level != divisions.Township && (f.Name.Form == divisions.FullName || f.Name.Form == divisions.Variant || len([]rune(f.Name.Text)) >= 2) {
 				add(u)
@@ -78,6 +82,17 @@ func areaNamed(text string) []divisions.Unit {
 	return out
 }
 
+// insideLonger reports whether found[i] lies inside a longer name found.
+func insideLonger(found []divisions.Found, i int) bool {
+	f := found[i]
+	for j, o := range found {
+		if j != i && o.Start <= f.Start && f.End <= o.End && o.End-o.Start > f.End-f.Start {
+			return true
+		}
+	}
+	return false
+}
+
 // inArea reports whether a stored unit lies in area, by its division code
 // or, for a unit the gazetteer did not settle, by the county, city or
 // province its report states.
@@ -108,8 +123,14 @@ func areaScope(text string, towns []townName) ([]string, bool) {
 	}
 	// The narrowest area named decides: 重庆市綦江区各镇 is 綦江区.
 	sort.SliceStable(areas, func(i, j int) bool { return areas[i].Level > areas[j].Level })
+	// 各镇, 各街道, which towns ask about townships: a county's own
+	// report is none of them (各单位 asks about every unit).
+	townsOnly := !containsAny(text, "各单位", "哪个单位", "所有单位")
 	var out []string
 	for _, tn := range towns {
+		if townsOnly && tn.countyLevel {
+			continue
+		}
 		if inArea(tn, areas[0]) {
 			out = append(out, tn.full)
 		}
@@ -259,6 +280,21 @@ func pinyinPlace(text string) (string, []divisions.Unit) {
 		}
 	}
 	return "", nil
+}
+
+// storedByCode returns the one stored unit linked to one of these
+// gazetteer codes.
+func storedByCode(towns []townName, codes []string) (string, bool) {
+	hit := ""
+	for _, tn := range towns {
+		if tn.code != "" && contains(codes, tn.code) {
+			if hit != "" && hit != tn.full {
+				return "", false
+			}
+			hit = tn.full
+		}
+	}
+	return hit, hit != ""
 }
 
 // namesTownOutside reports whether the question named a stored unit of

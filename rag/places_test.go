@@ -30,6 +30,7 @@ func TestPlacesInQuestions(t *testing.T) {
 	}{
 		{name: "short name", question: "桂花园2025年对多少项重大决策开展了合法性审查?", cites: "05_guihuayuan_2025.txt", has: []string{"12"}},
 		{name: "pinyin", question: "What was the pass rate of Guihuayuan township's in-service cadres in the “如法网” study exam in 2025?", cites: "05_guihuayuan_2025.txt"},
+		{name: "the short form the report's body uses", question: "广内街道2020年审查合同多少份?", cites: "43_guanganmennei_2020.txt", has: []string{"120"}},
 		{name: "county-level report by short name", question: "海淀2020年法治政府建设情况报告的标题是什么?", cites: "07_haidianqu_2020.txt"},
 		{name: "one-character county in pinyin", question: "In 2024, what was the compression ratio of processing time limits for administrative licensing items in Xun county?", cites: "35_xunxian_2024.txt", has: []string{"95%"}},
 		{name: "district's subdistricts", question: "上城区各街道开展了哪些法治宣传?", has: []string{"南星街道", "四季青街道"}, hasNot: []string{"浦沿街道"}},

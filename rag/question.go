@@ -57,13 +57,15 @@ var unitWords = map[string]bool{"case": true, "cases": true, "person": true, "pe
 
 // townName pairs a stored town with the ways a question may name it.
 type townName struct {
-	full     string
-	short    string   // without its 镇/乡/街道 suffix
-	pinyins  []string // lower-case, no spaces: "yumen", "yumenzhen"
-	county   string   // its county when a report states it: 永丰县 (also stripped from questions)
-	city     string   // its city and province, from the gazetteer
-	province string
-	code     string // its division code when settled
+	full        string
+	short       string   // without its 镇/乡/街道 suffix
+	pinyins     []string // lower-case, no spaces: "yumen", "yumenzhen"
+	county      string   // its county when a report states it: 永丰县 (also stripped from questions)
+	city        string   // its city and province, from the gazetteer
+	province    string
+	code        string   // its division code when settled
+	countyLevel bool     // a county's or district's own report
+	aliases     []string // short forms its reports' own texts use: 广内街道 for 广安门内街道
 }
 
 // ethnicRe matches the ethnic groups named in a 民族乡's name.
@@ -180,9 +182,14 @@ func analyse(text string, towns []townName, g *Glossary) Query {
 	for _, tn := range towns {
 		if i := strings.Index(text, tn.full); i >= 0 {
 			found = append(found, pos{i, tn.full})
-		} else if len([]rune(tn.short)) >= 2 && tn.short != tn.full {
-			if i := strings.Index(text, tn.short); i >= 0 {
-				found = append(found, pos{i, tn.full})
+		} else if len([]rune(tn.short)) >= 2 && tn.short != tn.full && strings.Contains(text, tn.short) {
+			found = append(found, pos{strings.Index(text, tn.short), tn.full})
+		} else {
+			for _, a := range tn.aliases {
+				if i := strings.Index(text, a); i >= 0 {
+					found = append(found, pos{i, tn.full})
+					break
+				}
 			}
 		}
 	}
@@ -219,7 +226,14 @@ func analyse(text string, towns []townName, g *Glossary) Query {
 	}
 	if len(q.Towns) == 0 && q.UnknownTown == "" {
 		if p, codes, ok := gazetteerPlace(text, q.Lang); ok {
-			q.UnknownTown, q.Near = p, nearTowns(towns, codes)
+			if t, ok := storedByCode(towns, codes); ok {
+				// The report names its unit otherwise than the gazetteer
+				// (北城街街道 for 北城街道, 银杏大街街道 for
+				// 开发区银杏大街街道): the same unit by its code.
+				q.Towns = []string{t}
+			} else {
+				q.UnknownTown, q.Near = p, nearTowns(towns, codes)
+			}
 		} else {
 			q.UnknownTown = unknownPlace(text, q.Lang, g)
 		}
@@ -688,6 +702,9 @@ func stripTowns(text string, towns []townName) string {
 	for _, tn := range towns {
 		text = stripCounty(text, tn)
 		text = strings.ReplaceAll(text, tn.full, " ")
+		for _, a := range tn.aliases {
+			text = strings.ReplaceAll(text, a, " ")
+		}
 		if len([]rune(tn.short)) >= 2 {
 			text = strings.ReplaceAll(text, tn.short, " ")
 		}

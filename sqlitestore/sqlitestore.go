@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS reports (
 	city TEXT NOT NULL DEFAULT '',
 	province TEXT NOT NULL DEFAULT '',
 	division_code TEXT NOT NULL DEFAULT '',
+	aliases TEXT NOT NULL DEFAULT '', -- short forms of place the text uses, one a line
 	year INTEGER NOT NULL DEFAULT 0,
 	date TEXT NOT NULL DEFAULT '',
 	doc_number TEXT NOT NULL DEFAULT '',
@@ -162,7 +163,18 @@ func (s *SQLite) init(ctx context.Context) error {
 // placeColumns are the reports' columns added after the first schema
 // (issue 10); a store made before gets them empty, filled in by `fazhi
 // reindex` or the next ingest.
-var placeColumns = []string{"place", "level", "city", "province", "division_code"}
+var placeColumns = []string{"place", "level", "city", "province", "division_code", "aliases"}
+
+// joinAliases and splitAliases keep a report's aliases in one column, one
+// a line.
+func joinAliases(a []string) string { return strings.Join(a, "\n") }
+
+func splitAliases(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
 
 // addPlaceColumns adds the place columns a store made before them lacks,
 // and the facts' context (issue 15), NULL in the rows stored before.
@@ -402,8 +414,8 @@ func putTx(ctx context.Context, tx *sql.Tx, st putStmts, p rag.Prepared, fts []s
 	case !errors.Is(err, sql.ErrNoRows):
 		return "", err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO reports(id, source, title, town, county, place, level, city, province, division_code, year, date, doc_number, text, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		rep.ID, rep.Source, rep.Title, rep.Unit(), rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, rep.Year, rep.Date, rep.DocNumber, rep.Text, rep.IngestedAt.UTC().Format(time.RFC3339)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reports(id, source, title, town, county, place, level, city, province, division_code, aliases, year, date, doc_number, text, ingested_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		rep.ID, rep.Source, rep.Title, rep.Unit(), rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, joinAliases(rep.Aliases), rep.Year, rep.Date, rep.DocNumber, rep.Text, rep.IngestedAt.UTC().Format(time.RFC3339)); err != nil {
 		return "", err
 	}
 	for i, c := range p.Chunks {
@@ -488,8 +500,8 @@ func (s *SQLite) SetMeta(ctx context.Context, rep ingest.Report) error {
 			return err
 		}
 		defer tx.Rollback()
-		res, err := tx.ExecContext(ctx, `UPDATE reports SET title = ?, town = ?, county = ?, place = ?, level = ?, city = ?, province = ?, division_code = ?, year = ?, date = ?, doc_number = ? WHERE id = ?`,
-			rep.Title, rep.Unit(), rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, rep.Year, rep.Date, rep.DocNumber, rep.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE reports SET title = ?, town = ?, county = ?, place = ?, level = ?, city = ?, province = ?, division_code = ?, aliases = ?, year = ?, date = ?, doc_number = ? WHERE id = ?`,
+			rep.Title, rep.Unit(), rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, joinAliases(rep.Aliases), rep.Year, rep.Date, rep.DocNumber, rep.ID)
 		if err != nil {
 			return err
 		}
@@ -509,7 +521,7 @@ func (s *SQLite) SetMeta(ctx context.Context, rep ingest.Report) error {
 
 // Reports lists the stored reports, by town, year and source.
 func (s *SQLite) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.place, r.level, r.city, r.province, r.division_code, r.year, r.date, r.doc_number, r.ingested_at,
+	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.place, r.level, r.city, r.province, r.division_code, r.aliases, r.year, r.date, r.doc_number, r.ingested_at,
 		(SELECT count(*) FROM chunks c WHERE c.report_id = r.id), (SELECT count(*) FROM facts f WHERE f.report_id = r.id)
 		FROM reports r ORDER BY r.town, r.year, r.source`)
 	if err != nil {
@@ -519,11 +531,12 @@ func (s *SQLite) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
 	var out []rag.ReportInfo
 	for rows.Next() {
 		var ri rag.ReportInfo
-		var at string
-		if err := rows.Scan(&ri.ID, &ri.Source, &ri.Title, &ri.Town, &ri.County, &ri.Place, &ri.Level, &ri.City, &ri.Province, &ri.DivisionCode, &ri.Year, &ri.Date, &ri.DocNumber, &at, &ri.Chunks, &ri.Facts); err != nil {
+		var at, aliases string
+		if err := rows.Scan(&ri.ID, &ri.Source, &ri.Title, &ri.Town, &ri.County, &ri.Place, &ri.Level, &ri.City, &ri.Province, &ri.DivisionCode, &aliases, &ri.Year, &ri.Date, &ri.DocNumber, &at, &ri.Chunks, &ri.Facts); err != nil {
 			return nil, fmt.Errorf("list reports: %w", err)
 		}
 		ri.IngestedAt, _ = time.Parse(time.RFC3339, at)
+		ri.Aliases = splitAliases(aliases)
 		if ri.Level == ingest.LevelCounty {
 			ri.Town = "" // the town column files a county's own report under its place
 		}
