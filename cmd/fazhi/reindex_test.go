@@ -14,7 +14,8 @@ import (
 )
 
 // TestReindexCommand makes a store look as one made before the place
-// fields (empty place columns, a district's report filed under no unit),
+// fields (empty place and alias columns, a district's report filed under
+// no unit),
 // then runs fazhi reindex: docs --json has every field again, and a
 // question about the district reaches its report, through the stored
 // vectors (the store opens with the same embedder; nothing is embedded
@@ -22,19 +23,20 @@ import (
 func TestReindexCommand(t *testing.T) {
 	offlineEnv(t)
 	data := t.TempDir()
-	mustRun(t, "ingest", "--data", data, seedDir, filepath.Join("..", "..", "testdata", "real", "docs", "07_haidianqu_2020.txt"))
+	real := filepath.Join("..", "..", "testdata", "real", "docs")
+	mustRun(t, "ingest", "--data", data, seedDir, filepath.Join(real, "07_haidianqu_2020.txt"), filepath.Join(real, "43_guanganmennei_2020.txt"))
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, sqlitestore.DBFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE reports SET place = '', level = '', city = '', province = '', division_code = '', town = CASE WHEN town = '海淀区' THEN '' ELSE town END`); err != nil {
+	if _, err := db.Exec(`UPDATE reports SET place = '', level = '', city = '', province = '', division_code = '', aliases = '', town = CASE WHEN town = '海淀区' THEN '' ELSE town END`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
 
 	out := mustRun(t, "reindex", "--data", data)
-	if !strings.Contains(out, "6 reports changed") {
-		t.Errorf("reindex printed %q, want 6 reports changed", out)
+	if !strings.Contains(out, "7 reports changed") {
+		t.Errorf("reindex printed %q, want 7 reports changed", out)
 	}
 	var reps []rag.ReportInfo
 	if err := json.Unmarshal([]byte(mustRun(t, "docs", "--data", data, "--json")), &reps); err != nil {
@@ -47,10 +49,16 @@ func TestReindexCommand(t *testing.T) {
 		if r.Place == "海淀区" && (r.Level != "county" || r.Town != "") {
 			t.Errorf("海淀区 report: level %q town %q", r.Level, r.Town)
 		}
+		if want := map[string]string{"广安门内街道": "广内街道"}[r.Place]; strings.Join(r.Aliases, ",") != want {
+			t.Errorf("%s after reindex: aliases %q, want %q", r.Source, r.Aliases, want)
+		}
 	}
 	ans := mustRun(t, "ask", "--data", data, "--json", "海淀区2020年法治政府建设情况报告的标题是什么?")
 	if !strings.Contains(ans, "07_haidianqu_2020.txt") {
 		t.Errorf("the district's question does not cite its report: %s", ans)
+	}
+	if ans := mustRun(t, "ask", "--data", data, "--json", "广内街道2020年审查合同多少份?"); !strings.Contains(ans, "43_guanganmennei_2020.txt") {
+		t.Errorf("a question by the body's short form does not cite its report: %s", ans)
 	}
 	if out := mustRun(t, "reindex", "--data", data); !strings.Contains(out, "0 reports changed") {
 		t.Errorf("second reindex printed %q, want 0 reports changed", out)
