@@ -64,8 +64,16 @@ type Unit struct {
 
 // Gazetteer is the parsed table. It is read-only and safe for concurrent use.
 type Gazetteer struct {
-	units  []Unit
-	byName map[string][]int32 // full names and short names
+	units []Unit
+	table string // the table parsed
+	index string // the precomputed matcher of the embedded table (index.go), or ""
+
+	nameOnce sync.Once
+	byName   map[string][]int32 // full names and short names, built on first use without an index
+
+	secOnce    sync.Once
+	keys, rest string // the index's name keys and matcher sections
+	secErr     error
 
 	pyOnce sync.Once
 	byPy   map[string][]int32 // toneless pinyin of short and full names
@@ -86,6 +94,7 @@ func Default() *Gazetteer {
 		if err != nil {
 			panic("divisions: embedded table: " + err.Error()) // the generated file is committed and tested
 		}
+		g.index = index
 		defaultG = g
 	})
 	return defaultG
@@ -93,7 +102,7 @@ func Default() *Gazetteer {
 
 // Parse reads a table in the format internal/gen writes.
 func Parse(data string) (*Gazetteer, error) {
-	g := &Gazetteer{units: make([]Unit, 0, 45000), byName: make(map[string][]int32, 90000)}
+	g := &Gazetteer{units: make([]Unit, 0, 45000), table: data}
 	var prov, city, county int32 = -1, -1, -1
 	countyCode := ""
 	for n, line := 1, ""; data != ""; n++ {
@@ -138,14 +147,9 @@ func Parse(data string) (*Gazetteer, error) {
 		if u.Level == Township {
 			if z := ZoneTrimmed(u.Name); z != "" {
 				u.Short = ShortName(z, Township)
-				g.byName[z] = append(g.byName[z], u.ID)
 			}
 		}
 		g.units = append(g.units, u)
-		g.byName[u.Name] = append(g.byName[u.Name], u.ID)
-		if u.Short != "" && u.Short != u.Name {
-			g.byName[u.Short] = append(g.byName[u.Short], u.ID)
-		}
 	}
 	if len(g.units) == 0 {
 		return nil, fmt.Errorf("divisions table: no units")
@@ -171,8 +175,53 @@ func (g *Gazetteer) Count(l Level) int {
 }
 
 // Named returns the units whose full or short name is name, in code order.
+// A unit listed behind a development zone goes by its name without it too
+// (银杏大街街道 for 开发区银杏大街街道). The embedded gazetteer looks names up
+// in its precomputed index; another builds a map on the first call.
 func (g *Gazetteer) Named(name string) []Unit {
+	if keys, _, err := g.sections(); err == nil {
+		return g.namedIn(keys, name)
+	}
+	g.nameOnce.Do(func() {
+		g.byName = make(map[string][]int32, 2*len(g.units))
+		for _, u := range g.units {
+			for _, k := range nameKeys(u) {
+				g.byName[k.text] = append(g.byName[k.text], u.ID)
+			}
+		}
+	})
 	return g.collect(g.byName[name])
+}
+
+// nameKey is one name a unit goes by in Named.
+type nameKey struct {
+	text string
+	kind uint8 // 0 full name, 1 without its development zone, 2 short name
+}
+
+// nameKeys lists the names a unit goes by.
+func nameKeys(u Unit) []nameKey {
+	keys := []nameKey{{u.Name, 0}}
+	if u.Level == Township {
+		if z := ZoneTrimmed(u.Name); z != "" {
+			keys = append(keys, nameKey{z, 1})
+		}
+	}
+	if u.Short != "" && u.Short != u.Name {
+		keys = append(keys, nameKey{u.Short, 2})
+	}
+	return keys
+}
+
+// keyText is the text of a unit's name of this kind.
+func keyText(u Unit, kind uint8) string {
+	switch kind {
+	case 1:
+		return ZoneTrimmed(u.Name)
+	case 2:
+		return u.Short
+	}
+	return u.Name
 }
 
 // ByCode returns the unit with this code.
@@ -294,6 +343,9 @@ var zoneWords = []string{"开发区", "园区", "新区", "高新区", "管理�
 // → 城南街道. It returns "" when the name carries no zone, or when what
 // follows the zone is no name of its own (特殊乡镇, 管理委员会街道).
 func ZoneTrimmed(name string) string {
+	if !strings.HasPrefix(name, "（") && !strings.Contains(name, "区") {
+		return "" // every zone word ends in 区
+	}
 	zone := strings.HasPrefix(name, "（")
 	for _, w := range zoneWords {
 		zone = zone || strings.Contains(name, w)

@@ -53,8 +53,24 @@ type nameMatcher struct {
 	names []Name
 }
 
-// Matcher is built on the first Find.
+// The matcher is made on the first Find: read from the precomputed index
+// when the gazetteer has one for its table (the embedded one does), else
+// built.
 func (g *Gazetteer) buildMatcher() {
+	if g.index != "" {
+		if nm, err := readIndex(g); err == nil {
+			g.matcher = nm
+			return
+		}
+	}
+	g.matcher = g.buildNames()
+}
+
+// buildNames builds the matcher over every name from the table: each
+// unit's full name and variants, counties', cities' and provinces' short
+// forms, and weak forms. Names are numbered by the trie node they end at,
+// breadth first, so that the index need not store the numbering.
+func (g *Gazetteer) buildNames() *nameMatcher {
 	idx := map[string]int{}
 	var names []Name
 	add := func(text string, f Form, id int32) {
@@ -102,7 +118,17 @@ func (g *Gazetteer) buildMatcher() {
 	for i, n := range names {
 		pats[i] = n.Text
 	}
-	g.matcher = &nameMatcher{m: NewMatcher(pats), names: names}
+	m := NewMatcher(pats)
+	ordered := make([]Name, 0, len(names))
+	m.plen = make([]int, 0, len(names))
+	for v, p := range m.out {
+		if p >= 0 {
+			m.out[v] = int32(len(ordered))
+			ordered = append(ordered, names[p])
+			m.plen = append(m.plen, len(names[p].Text))
+		}
+	}
+	return &nameMatcher{m: m, names: ordered}
 }
 
 // variants are other forms a unit's own documents use for its name.

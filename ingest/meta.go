@@ -58,7 +58,7 @@ func DetectMetaFile(text, fileName string) Meta {
 			m.Title = lines[titleIdx-1] + m.Title
 		}
 	}
-	p := detectPlace(strings.Join(lines, "\n"), titleIdx, fileName)
+	p := detectPlace(strings.Join(lines, "\n"), titleIdx, fileName, m.DocNumber)
 	m.Place, m.Level, m.County, m.City, m.Province, m.DivisionCode = p.name, p.level, p.county, p.city, p.province, p.code
 	m.Aliases = p.aliases
 	if p.level == LevelTownship {
@@ -140,6 +140,7 @@ var leadingVerbs = map[string]bool{
 	"服务": true, "支持": true, "指导": true, "领导": true, "推进": true, "开展": true, "建设": true,
 	"完成": true, "实现": true, "加强": true, "做好": true, "确保": true, "主动": true, "及时": true,
 	"不断": true, "强化": true, "持续": true, "切实": true, "扎实": true, "大力": true, "列入": true, "纳入": true,
+	"完善": true, "主持": true, "立足": true, "健全": true, "优化": true, "提升": true,
 }
 
 // LooksLikeUnitName reports whether name (with its 镇/乡/街道 suffix) could

@@ -3,6 +3,7 @@ package ingest
 import (
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -209,7 +210,12 @@ func (c *candidate) total() float64 { return c.score + min(c.body, bodyCap) }
 // detectPlace finds the reporting unit: gazetteer names first, weighed by
 // where they stand; names shared by several units settled by the areas the
 // text names; the text rules for units the gazetteer lacks.
-func detectPlace(text string, titleIdx int, fileName string) place {
+//
+// A text that names itself only as 我镇, 我街道 or 县人民政府 is placed by
+// its document number's prefix (拾万府文〔2021〕165号 → 拾万镇) or its
+// file name's pinyin (43_guanganmennei_2020.txt → 广安门内街道), settled
+// by the areas the text names.
+func detectPlace(text string, titleIdx int, fileName, docNumber string) place {
 	g := divisions.Default()
 	l := newLayout(text, titleIdx, fileName)
 	found := g.Find(text)
@@ -279,10 +285,11 @@ func detectPlace(text string, titleIdx int, fileName string) place {
 	// rules, which only keep a name stated where a unit names itself.
 	for _, suf := range unitSuffixes {
 		for _, name := range unitNames(text, suf) {
-			if towns[name] != nil || commonUnitWords[name] || endsWithTown(name, towns) {
+			if towns[name] != nil || commonUnitWords[name] || commonUnitWords[strings.TrimSuffix(name, suf)] || endsWithTown(name, towns) {
 				continue
 			}
 			c := &candidate{name: name, level: divisions.Township, first: -1}
+			n, inHead := 0, false
 			for i := 0; ; {
 				j := strings.Index(text[i:], name)
 				if j < 0 {
@@ -293,6 +300,8 @@ func detectPlace(text string, titleIdx int, fileName string) place {
 				if c.first < 0 {
 					c.first = at
 				}
+				n++
+				inHead = inHead || l.zoneAt(at) == zHead
 				w, strong, body := l.weigh(at, at+len(name))
 				if body {
 					c.body += w
@@ -308,6 +317,11 @@ func detectPlace(text string, titleIdx int, fileName string) place {
 			if suf == "乡" && !c.strong {
 				continue
 			}
+			if n < 2 && !inHead {
+				// A unit's report names it more than once, or in its
+				// title block; a phrase met once ("坚持镇党委在…") is none.
+				continue
+			}
 			if c.strong {
 				towns[name] = c
 			}
@@ -318,6 +332,28 @@ func detectPlace(text string, titleIdx int, fileName string) place {
 	}
 	town := bestTown(towns, l)
 	county := bestCounty(counties, l)
+	if town == nil {
+		self := selfKind(text)
+		townSelf := self != "" && self != "县"
+		if county == nil || townSelf {
+			if u, ok := unitNamedElsewhere(g, docNumber, l.fileLetter, self, areas, l.hosts); ok {
+				p := place{name: u.Name, level: LevelTownship}
+				if z := divisions.ZoneTrimmed(u.Name); z != "" {
+					p.name = z
+				}
+				if u.Level == divisions.County {
+					p.level = LevelCounty
+				}
+				p.link(g, u)
+				return p
+			}
+			if townSelf {
+				// A township that never names itself: its unit is unknown,
+				// and the county it names is not the one reporting.
+				return place{}
+			}
+		}
+	}
 	level := LevelTownship
 	if county != nil && (town == nil || countyLevel(text, l, town, county)) {
 		level = LevelCounty
@@ -411,6 +447,139 @@ func statedWhole(text, name string) bool {
 		}
 		i += j + len(name)
 	}
+}
+
+// selfWords are how a report speaks of its own unit without naming it, by
+// the unit's kind ("县" for a county or district).
+var selfWords = []struct {
+	kind  string
+	words []string
+}{
+	{"镇", []string{"我镇", "本镇", "全镇"}},
+	{"乡", []string{"我乡", "本乡", "全乡"}},
+	{"街道", []string{"我街道", "本街道", "全街道", "我街", "本街"}},
+	{"县", []string{"我县", "本县", "全县", "我区", "本区", "全区"}},
+}
+
+// selfKind returns the kind of unit the text speaks as most often; ""
+// when none or a tie.
+func selfKind(text string) string {
+	best, bestN, tie := "", 0, false
+	for _, s := range selfWords {
+		n := countAny(text, s.words...)
+		switch {
+		case n > bestN:
+			best, bestN, tie = s.kind, n, false
+		case n == bestN && n > 0:
+			tie = true
+		}
+	}
+	if tie {
+		return ""
+	}
+	return best
+}
+
+// docNumberTails are the issuing office and document kind at the end of
+// a document number's prefix: 拾万府文, 綦东府发, 濮镇字, 高政.
+var docNumberTails = []string{"府发", "政发", "府文", "政报", "政字", "府函", "政函", "政办", "办发", "委发", "党发", "府办", "街办",
+	"办", "府", "政", "发", "文", "字", "报", "函", "委", "党", "镇", "乡", "街"}
+
+// docNumberUnits returns the units a document number's prefix may stand
+// for: the prefix without its office and kind (拾万府文 → 拾万, 綦东府发 →
+// 綦东) is the start of the unit's name, or the start of its county's
+// name followed by the start of its own (綦 for 綦江区, 东 for 东溪镇). One
+// character alone (高政〔2022〕15号) says too little: it counts only for
+// units of a county the text names (areas).
+func docNumberUnits(g *divisions.Gazetteer, docNumber, kind string, areas map[int32]float64) []int32 {
+	prefix, _, ok := strings.Cut(docNumber, "〔")
+	if !ok {
+		return nil
+	}
+	r := []rune(prefix)
+	for trimmed := true; trimmed; {
+		trimmed = false
+		for _, t := range docNumberTails {
+			tr := []rune(t)
+			if len(r) > len(tr) && string(r[len(r)-len(tr):]) == t {
+				r, trimmed = r[:len(r)-len(tr)], true
+				break
+			}
+		}
+	}
+	if len(r) == 0 || len(r) > 4 {
+		return nil
+	}
+	var out []int32
+	for id := 0; id < g.Len(); id++ {
+		u := g.Unit(int32(id))
+		if !kindFits(u, kind) {
+			continue
+		}
+		name := u.Name
+		if z := divisions.ZoneTrimmed(name); z != "" {
+			name = z
+		}
+		for k := 0; k < len(r); k++ {
+			head, own := string(r[:k]), string(r[k:])
+			if !strings.HasPrefix(name, own) {
+				continue
+			}
+			up, ok := g.Parent(u)
+			if head != "" && (!ok || !strings.HasPrefix(up.Name, head)) {
+				continue
+			}
+			if len(r) == 1 && (!ok || up.Level != divisions.County || areas[up.ID] == 0) {
+				continue
+			}
+			out = append(out, u.ID)
+			break
+		}
+	}
+	return out
+}
+
+// kindFits reports whether u is of the kind a text speaks as ("镇", "乡",
+// "街道", "县" for a county-level unit; "" for any township or county).
+func kindFits(u divisions.Unit, kind string) bool {
+	switch kind {
+	case "":
+		return u.Level == divisions.Township || u.Level == divisions.County
+	case "县":
+		return u.Level == divisions.County
+	}
+	return u.Level == divisions.Township && (strings.HasSuffix(u.Name, kind) || (kind == "街道" && strings.HasSuffix(u.Name, "街道办事处")))
+}
+
+// unitNamedElsewhere finds the unit of a text that names itself only as
+// 我镇 or 县人民政府: the units its document number's prefix or its file
+// name's pinyin may stand for, of the kind it speaks as, settled by the
+// areas the text names (one unit is taken as it is).
+func unitNamedElsewhere(g *divisions.Gazetteer, docNumber, fileLetter, kind string, areas map[int32]float64, hosts []string) (divisions.Unit, bool) {
+	byNumber := docNumberUnits(g, docNumber, kind, areas)
+	var byFile []int32
+	if len(fileLetter) >= 4 {
+		for _, u := range g.Pinyin(fileLetter) {
+			if kindFits(u, kind) {
+				byFile = append(byFile, u.ID)
+			}
+		}
+	}
+	var both []int32
+	for _, id := range byNumber {
+		if slices.Contains(byFile, id) {
+			both = append(both, id)
+		}
+	}
+	for _, ids := range [][]int32{both, byNumber, byFile} {
+		if len(ids) == 0 {
+			continue
+		}
+		if u, ok := pick(g, ids, areas, hosts); ok {
+			return u, true
+		}
+	}
+	return divisions.Unit{}, false
 }
 
 // debugPlace, when set (by tests), sees the candidates.
