@@ -16,21 +16,29 @@ import (
 	"fazhi/rag"
 )
 
+// realReports returns an engine over the seeds and the real development
+// set, and its reports.
+func realReports(t *testing.T) (*rag.Engine, []rag.ReportInfo) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("ingests 45 reports")
+	}
+	e := mustRealEngine(t)
+	reps, err := e.Reports(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, reps
+}
+
 // TestPlacesByEveryName resolves, on the store of the seeds and the real
 // development set, a question about every stored unit by its full name,
 // its short name, its pinyin with an English kind word, and the short
 // forms its own report uses (广内街道 for 广安门内街道): each reaches that
 // unit and no other.
 func TestPlacesByEveryName(t *testing.T) {
-	if testing.Short() {
-		t.Skip("ingests 45 reports")
-	}
 	ctx := context.Background()
-	e := mustRealEngine(t)
-	reps, err := e.Reports(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, reps := realReports(t)
 	g := divisions.Default()
 	aliases := 0
 	for _, r := range reps {
@@ -77,15 +85,8 @@ func TestPlacesByEveryName(t *testing.T) {
 // province of the stored units: the question covers exactly the stored
 // township-level units that lie in it.
 func TestAreaListsEveryUnit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("ingests 45 reports")
-	}
 	ctx := context.Background()
-	e := mustRealEngine(t)
-	reps, err := e.Reports(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, reps := realReports(t)
 	g := divisions.Default()
 	areas := map[string][]string{} // area name → units in it
 	for _, r := range reps {
