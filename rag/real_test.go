@@ -15,8 +15,8 @@ import (
 // 157 questions) on a store holding the seeds and the real reports. They
 // only rise: a change that lowers either is a regression.
 const (
-	realFloorOverall  = 154 // of 157
-	realFloorHeadline = 76  // of 78 figure questions
+	realFloorOverall  = 155 // of 157
+	realFloorHeadline = 77  // of 78 figure questions
 )
 
 // mustRealEngine returns an engine over a new store holding the seed
