@@ -2,8 +2,9 @@
 // pure-Go modernc.org/sqlite driver) is the source of truth for reports,
 // chunks with their embeddings, facts and an FTS5 keyword index, each
 // report written whole in one transaction (several reports to one with
-// PutBatch); chromem-go is the in-memory vector index, rebuilt
-// at open from the stored embeddings (never re-embedded).
+// PutBatch); the vector index is in memory (contiguous float32 blocks
+// scanned exactly, see vectors.go), rebuilt at open from the stored
+// embeddings (never re-embedded).
 package sqlitestore
 
 import (
@@ -15,13 +16,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/philippgille/chromem-go"
+	"golang.org/x/sync/errgroup"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"fazhi/ingest"
@@ -84,7 +87,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(tokens, town UNINDEXED,
 `
 
 // SQLite is the embedded Store: a SQLite database (the source of truth)
-// and an in-memory chromem-go vector index rebuilt from the stored
+// and an in-memory vector index rebuilt from the stored
 // embeddings at open. It is safe for concurrent use, also by several
 // processes on one data directory.
 type SQLite struct {
@@ -98,18 +101,10 @@ type SQLite struct {
 	// handler; other processes still meet the busy timeout.
 	writeMu sync.Mutex
 
-	mu     sync.Mutex // guards the fields below and index updates
-	vdb    *chromem.DB
-	byTown map[string]*chromem.Collection // a town filter scans only that town's chunks
-	all    *chromem.Collection            // every chunk, for questions that name no town
-	loaded map[string]loadedReport        // report id → what the index holds
-	verMu  sync.Mutex
-}
-
-type loadedReport struct {
-	town string
-	year int
-	ids  []string
+	refreshMu sync.Mutex   // one Refresh at a time
+	mu        sync.RWMutex // guards vec: searches read it, Refresh changes it
+	vec       *vectorIndex
+	verMu     sync.Mutex
 }
 
 // Open opens (creating if needed) the store in dir for embedder emb.
@@ -131,7 +126,7 @@ func Open(ctx context.Context, dir string, emb rag.Embedder) (*SQLite, error) {
 	// writer, the workers' look-ups, the version connection) cost more
 	// than the writing.
 	db.SetMaxIdleConns(maxIdleConns)
-	s := &SQLite{db: db, emb: emb, path: path, vdb: chromem.NewDB(), byTown: map[string]*chromem.Collection{}, loaded: map[string]loadedReport{}}
+	s := &SQLite{db: db, emb: emb, path: path, vec: newVectorIndex(emb.Dim)}
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -780,48 +775,28 @@ func (s *SQLite) hitsByID(ctx context.Context, ids []int64, scores map[int64]flo
 	return hits, nil
 }
 
-// Vector searches the in-memory index: one chromem-go collection per
-// town, so a town filter scans only that town's chunks.
+// Vector searches the in-memory index exactly: the towns and year of
+// the scope pick the reports whose rows are scored, so a town question
+// scans only that town's chunks and a question naming no town every
+// chunk, in parallel blocks.
 func (s *SQLite) Vector(ctx context.Context, v []float32, sc rag.Scope, k int) ([]rag.Hit, error) {
 	if k <= 0 || len(v) == 0 {
 		return nil, nil
 	}
-	s.mu.Lock()
-	var cols []*chromem.Collection
-	if len(sc.Towns) > 0 {
-		for _, t := range sc.Towns {
-			if c := s.byTown[t]; c != nil {
-				cols = append(cols, c)
-			}
-		}
-	} else if s.all != nil {
-		cols = append(cols, s.all)
+	if len(v) != s.emb.Dim {
+		return nil, fmt.Errorf("vector search: query has dimension %d, the store %d", len(v), s.emb.Dim)
 	}
-	s.mu.Unlock()
-	var where map[string]string
-	if sc.Year != 0 {
-		where = map[string]string{"year": strconv.Itoa(sc.Year)}
+	s.mu.RLock()
+	found := s.vec.search(v, sc.Towns, sc.Year, k)
+	s.mu.RUnlock()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("vector search: %w", err)
 	}
-	scores := map[int64]float64{}
-	var ids []int64
-	for _, c := range cols {
-		n := min(k, c.Count())
-		if n == 0 {
-			continue
-		}
-		res, err := c.QueryEmbedding(ctx, v, n, where, nil)
-		if err != nil {
-			return nil, fmt.Errorf("vector search: %w", err)
-		}
-		for _, r := range res {
-			id, _ := strconv.ParseInt(r.ID, 10, 64)
-			ids = append(ids, id)
-			scores[id] = float64(r.Similarity)
-		}
-	}
-	sort.Slice(ids, func(i, j int) bool { return scores[ids[i]] > scores[ids[j]] })
-	if len(ids) > k {
-		ids = ids[:k]
+	ids := make([]int64, len(found))
+	scores := make(map[int64]float64, len(found))
+	for i, h := range found {
+		ids[i] = h.id
+		scores[h.id] = float64(h.sim)
 	}
 	return s.hitsByID(ctx, ids, scores)
 }
@@ -849,18 +824,20 @@ func (s *SQLite) Version(ctx context.Context) (int64, error) {
 
 // Refresh makes the vector index match the stored reports: it loads the
 // embeddings of reports it does not hold yet and drops those of reports
-// that are gone. Stored embeddings are never recomputed.
+// that are gone or filed under another unit or year since (fazhi
+// reindex; they are loaded again). Stored embeddings are never
+// recomputed.
 func (s *SQLite) Refresh(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
 	rows, err := s.db.QueryContext(ctx, `SELECT id, town, year FROM reports`)
 	if err != nil {
 		return fmt.Errorf("refresh index: %w", err)
 	}
-	stored := map[string]loadedReport{}
+	stored := map[string]vecReport{}
 	for rows.Next() {
 		var id string
-		var r loadedReport
+		var r vecReport
 		if err := rows.Scan(&id, &r.town, &r.year); err != nil {
 			rows.Close()
 			return fmt.Errorf("refresh index: %w", err)
@@ -868,110 +845,147 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 		stored[id] = r
 	}
 	rows.Close()
-	for id, lr := range s.loaded {
-		// A report gone, or filed under another unit or year since it was
-		// loaded (fazhi reindex), leaves its collection; one that is still
-		// stored is loaded again below.
-		if r, ok := stored[id]; ok && r.town == lr.town && r.year == lr.year {
-			continue
-		}
-		if c := s.byTown[lr.town]; c != nil && len(lr.ids) > 0 {
-			if err := c.Delete(ctx, nil, nil, lr.ids...); err != nil {
-				return fmt.Errorf("refresh index: %w", err)
-			}
-			if err := s.all.Delete(ctx, nil, nil, lr.ids...); err != nil {
-				return fmt.Errorf("refresh index: %w", err)
-			}
-		}
-		delete(s.loaded, id)
-	}
-	var missing []string
-	for id := range stored {
-		if _, ok := s.loaded[id]; !ok {
-			missing = append(missing, id)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	q := `SELECT c.id, c.report_id, r.town, r.year, c.embedding FROM chunks c JOIN reports r ON r.id = c.report_id`
-	var args []any
-	if len(missing) < len(stored) {
-		q += ` WHERE c.report_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(missing)), ",") + `)`
-		for _, id := range missing {
-			args = append(args, id)
-		}
-	}
-	rows, err = s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return fmt.Errorf("refresh index: %w", err)
-	}
-	defer rows.Close()
-	added := map[string]loadedReport{}
-	for rows.Next() {
-		var (
-			id        int64
-			rid, town string
-			year      int
-			blob      []byte
-		)
-		if err := rows.Scan(&id, &rid, &town, &year, &blob); err != nil {
-			return fmt.Errorf("refresh index: %w", err)
-		}
-		vec, err := decodeVector(blob, s.emb.Dim)
-		if err != nil {
-			return fmt.Errorf("refresh index: chunk %d: %w", id, err)
-		}
-		c, err := s.collection(town)
-		if err != nil {
-			return err
-		}
-		sid := strconv.FormatInt(id, 10)
-		doc := chromem.Document{ID: sid, Embedding: vec, Metadata: map[string]string{"year": strconv.Itoa(year)}}
-		if err := c.AddDocument(ctx, doc); err != nil {
-			return fmt.Errorf("refresh index: %w", err)
-		}
-		// The all-chunks collection shares the vector and metadata.
-		if err := s.all.AddDocument(ctx, doc); err != nil {
-			return fmt.Errorf("refresh index: %w", err)
-		}
-		lr := added[rid]
-		lr.town, lr.year = town, year
-		lr.ids = append(lr.ids, sid)
-		added[rid] = lr
-	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("refresh index: %w", err)
 	}
-	for _, id := range missing {
-		lr := added[id]
-		lr.town, lr.year = stored[id].town, stored[id].year // a report with no chunks is loaded too
-		s.loaded[id] = lr
+	s.mu.Lock()
+	for _, id := range s.vec.ids() {
+		town, year, _ := s.vec.has(id)
+		if r, ok := stored[id]; !ok || r.town != town || r.year != year {
+			s.vec.remove(id)
+		}
 	}
+	missing := map[string]vecReport{}
+	for id, r := range stored {
+		if _, _, ok := s.vec.has(id); !ok {
+			missing[id] = r
+		}
+	}
+	held := len(stored) - len(missing)
+	s.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	var blocks []*vecBlock
+	var reps [][]string
+	if held == 0 {
+		blocks, reps, err = s.loadAll(ctx, missing)
+	} else {
+		blocks, reps, err = s.loadReports(ctx, missing)
+	}
+	if err != nil {
+		return fmt.Errorf("refresh index: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.vec.add(blocks, reps, missing)
 	return nil
 }
 
-func noEmbed(context.Context, string) ([]float32, error) {
-	return nil, errors.New("the vector index embeds nothing: vectors come from the store")
+// loadAll reads the embeddings of every chunk of the reports in want,
+// the chunk table cut into id ranges read side by side.
+func (s *SQLite) loadAll(ctx context.Context, want map[string]vecReport) ([]*vecBlock, [][]string, error) {
+	var lo, hi, n sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT min(id) FROM chunks), (SELECT max(id) FROM chunks), (SELECT count(*) FROM chunks)`).Scan(&lo, &hi, &n); err != nil {
+		return nil, nil, err
+	}
+	if n.Int64 == 0 {
+		return nil, nil, nil
+	}
+	parts := 1
+	if n.Int64 >= minParallelRows {
+		parts = max(1, min(runtime.GOMAXPROCS(0), 4))
+	}
+	span := (hi.Int64 - lo.Int64 + int64(parts)) / int64(parts)
+	blocks := make([]*vecBlock, parts)
+	reps := make([][]string, parts)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range parts {
+		from := lo.Int64 + int64(i)*span
+		to := min(from+span, hi.Int64+1)
+		rowsHint := int(min(n.Int64/int64(parts)+n.Int64/16, to-from))
+		g.Go(func() error {
+			var err error
+			blocks[i], reps[i], err = s.readBlock(gctx, `SELECT id, report_id, embedding FROM chunks WHERE id >= ? AND id < ? ORDER BY id`, []any{from, to}, want, rowsHint)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	return blocks, reps, nil
 }
 
-func (s *SQLite) collection(town string) (*chromem.Collection, error) {
-	if c := s.byTown[town]; c != nil {
-		return c, nil
+// loadReports reads the embeddings of the chunks of the reports in want,
+// a few hundred reports a query.
+func (s *SQLite) loadReports(ctx context.Context, want map[string]vecReport) ([]*vecBlock, [][]string, error) {
+	ids := make([]string, 0, len(want))
+	for id := range want {
+		ids = append(ids, id)
 	}
-	if s.all == nil {
-		all, err := s.vdb.CreateCollection("all", nil, noEmbed)
-		if err != nil {
-			return nil, fmt.Errorf("create index: %w", err)
+	sort.Strings(ids)
+	var blocks []*vecBlock
+	var reps [][]string
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), 500)]
+		ids = ids[len(batch):]
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
 		}
-		s.all = all
+		b, rep, err := s.readBlock(ctx, `SELECT id, report_id, embedding FROM chunks WHERE report_id IN (`+strings.TrimSuffix(strings.Repeat("?,", len(batch)), ",")+`) ORDER BY id`, args, want, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		blocks, reps = append(blocks, b), append(reps, rep)
 	}
-	c, err := s.vdb.CreateCollection("town:"+town, nil, noEmbed)
+	return blocks, reps, nil
+}
+
+// readBlock reads the rows (id, report_id, embedding) query returns into
+// one block, keeping those of the reports in want; rep[i] is row i's
+// report. rowsHint sizes the block.
+func (s *SQLite) readBlock(ctx context.Context, query string, args []any, want map[string]vecReport, rowsHint int) (*vecBlock, []string, error) {
+	dim := s.emb.Dim
+	b := &vecBlock{ids: make([]int64, 0, rowsHint), data: make([]float32, 0, rowsHint*dim)}
+	var rep []string
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("create index for %q: %w", town, err)
+		return nil, nil, err
 	}
-	s.byTown[town] = c
-	return c, nil
+	defer rows.Close()
+	var (
+		id        int64
+		rid, blob sql.RawBytes
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &rid, &blob); err != nil {
+			return nil, nil, err
+		}
+		if len(rep) == 0 || rep[len(rep)-1] != string(rid) {
+			if _, ok := want[string(rid)]; !ok {
+				continue // stored after the reports were listed: the next Refresh loads it
+			}
+			rep = append(rep, string(rid))
+		} else {
+			rep = append(rep, rep[len(rep)-1])
+		}
+		off := len(b.data)
+		b.data = slices.Grow(b.data, dim)[:off+dim]
+		if err := decodeVectorInto(b.data[off:], blob); err != nil {
+			return nil, nil, fmt.Errorf("chunk %d: %w", id, err)
+		}
+		normalize(b.data[off:])
+		b.ids = append(b.ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if cap(b.data)-len(b.data) > len(b.data)/8 {
+		b.data = slices.Clip(slices.Clone(b.data))
+		b.ids = slices.Clone(b.ids)
+	}
+	return b, rep, nil
 }
 
 func encodeVector(v []float32) []byte {
@@ -982,13 +996,14 @@ func encodeVector(v []float32) []byte {
 	return b
 }
 
-func decodeVector(b []byte, dim int) ([]float32, error) {
-	if len(b) != 4*dim {
-		return nil, fmt.Errorf("stored embedding has %d bytes, want %d (dim %d)", len(b), 4*dim, dim)
+// decodeVectorInto decodes a stored embedding into v, which has the
+// store's dimension.
+func decodeVectorInto(v []float32, b []byte) error {
+	if len(b) != 4*len(v) {
+		return fmt.Errorf("stored embedding has %d bytes, want %d (dim %d)", len(b), 4*len(v), len(v))
 	}
-	v := make([]float32, dim)
 	for i := range v {
 		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
-	return v, nil
+	return nil
 }
