@@ -2,6 +2,7 @@ package rag
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -89,18 +90,36 @@ func reportsTitled(c *catalog, place string) []ReportInfo {
 // scopeReports returns the reports a question is about: those of the
 // towns it names (all towns when it names none), of the year it names.
 func (e *Engine) scopeReports(c *catalog, q Query) []ReportInfo {
-	var out []ReportInfo
-	for _, r := range c.reports {
+	in := func(r *ReportInfo) bool {
 		if len(q.ReportIDs) > 0 && !contains(q.ReportIDs, r.ID) {
-			continue
+			return false
 		}
 		if len(q.ReportIDs) == 0 && len(q.Towns) > 0 && !contains(q.Towns, r.Unit()) {
-			continue
+			return false
 		}
-		if q.Year != 0 && r.Year != q.Year {
-			continue
+		return q.Year == 0 || r.Year == q.Year
+	}
+	if len(q.ReportIDs) == 0 && len(q.Towns) == 0 && q.Year == 0 {
+		// Every report: the catalog's own list, which nothing changes
+		// (clipped, so an append copies it).
+		return slices.Clip(c.reports)
+	}
+	// Counted first: a ReportInfo is large, and growing the slice copied
+	// every report of a big store over and over.
+	n := 0
+	for i := range c.reports {
+		if in(&c.reports[i]) {
+			n++
 		}
-		out = append(out, r)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]ReportInfo, 0, n)
+	for i := range c.reports {
+		if in(&c.reports[i]) {
+			out = append(out, c.reports[i])
+		}
 	}
 	return out
 }

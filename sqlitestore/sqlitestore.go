@@ -105,6 +105,17 @@ type SQLite struct {
 	mu        sync.RWMutex // guards vec: searches read it, Refresh changes it
 	vec       *vectorIndex
 	verMu     sync.Mutex
+
+	// The in-memory keyword index (keyword.go): nil until built and
+	// whenever the stored chunks changed since; gen counts those changes.
+	kwMu     sync.Mutex
+	kw       *keywordIndex
+	gen      uint64
+	warm     bool // Warm was called: keep the keyword index built
+	building bool
+	stop     context.CancelFunc // ends a background build at Close
+	bg       context.Context
+	bgDone   sync.WaitGroup
 }
 
 // Open opens (creating if needed) the store in dir for embedder emb.
@@ -127,6 +138,7 @@ func Open(ctx context.Context, dir string, emb rag.Embedder) (*SQLite, error) {
 	// than the writing.
 	db.SetMaxIdleConns(maxIdleConns)
 	s := &SQLite{db: db, emb: emb, path: path, vec: newVectorIndex(emb.Dim)}
+	s.bg, s.stop = context.WithCancel(context.Background())
 	if err := s.init(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -242,8 +254,11 @@ func isNullScan(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "converting NULL")
 }
 
-// Close closes the database.
+// Close closes the database, after a background build of the keyword
+// index has stopped.
 func (s *SQLite) Close() error {
+	s.stop()
+	s.bgDone.Wait()
 	if s.ver != nil {
 		s.ver.Close()
 	}
@@ -719,11 +734,24 @@ func (s *SQLite) Chunks(ctx context.Context, sc rag.Scope) ([]rag.Hit, error) {
 	return hits, nil
 }
 
-// Keyword runs a BM25 search over the FTS5 index.
+// Keyword runs a BM25 search: FTS5's, or the same computed from the
+// in-memory keyword index once Warm has built it (much faster when most
+// chunks match, as for a question naming no town).
 func (s *SQLite) Keyword(ctx context.Context, tokens []string, sc rag.Scope, k int) ([]rag.Hit, error) {
 	q := ftsQuery(tokens)
 	if q == "" || k <= 0 {
 		return nil, nil
+	}
+	if x := s.keywordIndex(); x != nil {
+		if found, ok := x.search(tokens, sc.Towns, sc.Year, k); ok {
+			ids := make([]int64, len(found))
+			scores := make(map[int64]float64, len(found))
+			for i, h := range found {
+				ids[i] = h.id
+				scores[h.id] = h.score
+			}
+			return s.hitsByID(ctx, ids, scores)
+		}
 	}
 	where, args := scopeSQL(sc, "t.town", "t.year")
 	args = append([]any{q}, args...)
@@ -849,10 +877,12 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 		return fmt.Errorf("refresh index: %w", err)
 	}
 	s.mu.Lock()
+	changed := false
 	for _, id := range s.vec.ids() {
 		town, year, _ := s.vec.has(id)
 		if r, ok := stored[id]; !ok || r.town != town || r.year != year {
 			s.vec.remove(id)
+			changed = true
 		}
 	}
 	missing := map[string]vecReport{}
@@ -863,6 +893,9 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 	}
 	held := len(stored) - len(missing)
 	s.mu.Unlock()
+	if changed || len(missing) > 0 {
+		s.dropKeywordIndex()
+	}
 	if len(missing) == 0 {
 		return nil
 	}
@@ -879,6 +912,68 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.vec.add(blocks, reps, missing)
+	return nil
+}
+
+// Warm builds the in-memory keyword index and keeps it built from then
+// on: after a change to the stored chunks it is built again in the
+// background, Keyword asking FTS5 meanwhile. A server calls it in the
+// background once it listens; one-shot commands never pay for it.
+func (s *SQLite) Warm(ctx context.Context) error {
+	s.kwMu.Lock()
+	s.warm = true
+	if s.building || (s.kw != nil && s.kw.gen == s.gen) {
+		s.kwMu.Unlock()
+		return nil
+	}
+	s.building = true
+	s.kwMu.Unlock()
+	return s.buildKeywordIndex(ctx)
+}
+
+// keywordIndex returns the keyword index when it is built for the stored
+// chunks, else nil (and starts building it when the store is warm).
+func (s *SQLite) keywordIndex() *keywordIndex {
+	s.kwMu.Lock()
+	defer s.kwMu.Unlock()
+	if s.kw != nil && s.kw.gen == s.gen {
+		return s.kw
+	}
+	if s.warm && !s.building && s.bg.Err() == nil {
+		s.building = true
+		s.bgDone.Add(1)
+		go func() {
+			defer s.bgDone.Done()
+			s.buildKeywordIndex(s.bg) // on failure Keyword keeps asking FTS5
+		}()
+	}
+	return nil
+}
+
+// dropKeywordIndex forgets the keyword index: the stored chunks changed.
+func (s *SQLite) dropKeywordIndex() {
+	s.kwMu.Lock()
+	s.gen++
+	s.kw = nil
+	s.kwMu.Unlock()
+}
+
+// buildKeywordIndex builds the keyword index and installs it unless the
+// stored chunks changed while it was read.
+func (s *SQLite) buildKeywordIndex(ctx context.Context) error {
+	s.kwMu.Lock()
+	gen := s.gen
+	s.kwMu.Unlock()
+	x, err := buildKeywordIndex(ctx, s.db, gen)
+	s.kwMu.Lock()
+	defer s.kwMu.Unlock()
+	s.building = false
+	if err != nil {
+		return err
+	}
+	if x.gen == s.gen {
+		s.kw = x
+	}
 	return nil
 }
 

@@ -1,0 +1,278 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"fazhi/ingest"
+	"fazhi/internal/lookalike"
+	"fazhi/rag"
+	"fazhi/sqlitestore"
+)
+
+// storeWithLookalikes returns a store holding the seeds, n look-alike
+// reports made from them, and copies of the first seed under other towns
+// (identical chunks: ties for both searches), refreshed.
+func storeWithLookalikes(tb testing.TB, n int) (*sqlitestore.SQLite, []prepared, string) {
+	tb.Helper()
+	st, seeds, dir := storeWithSeeds(tb)
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	var texts []string
+	for _, f := range seedFiles {
+		texts = append(texts, seedText(tb, f))
+	}
+	all := slices.Clone(seeds)
+	for _, r := range lookalike.Generate(texts, n, rand.New(rand.NewPCG(7, 11))) {
+		p := prepare(tb, r.Name, r.Text, emb)
+		mustPut(tb, st, p)
+		all = append(all, p)
+	}
+	for i := 1; i <= 3; i++ {
+		p := variant(seeds[0], i)
+		mustPut(tb, st, p)
+		all = append(all, p)
+	}
+	if err := st.Refresh(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return st, all, dir
+}
+
+// retrievalScopes are the scopes the retrieval tests search in: none, a
+// year, a town, towns and a year.
+func retrievalScopes(all []prepared) []rag.Scope {
+	return []rag.Scope{
+		{},
+		{Year: all[0].rep.Year},
+		{Towns: []string{all[0].rep.Unit()}},
+		{Towns: []string{all[1].rep.Unit(), all[len(all)-1].rep.Unit(), all[7].rep.Unit()}, Year: all[1].rep.Year},
+	}
+}
+
+// keywordQueries are token lists to search: question terms, stretches of
+// report text, a figure FTS5 splits in two ("3.5"), ASCII words.
+func keywordQueries(all []prepared) [][]string {
+	qs := [][]string{
+		rag.Tokens("法律顾问"),
+		rag.Tokens("矛盾纠纷 调解"),
+		rag.Tokens("宪法宣传周"),
+		rag.Tokens("2021年 法治政府建设"),
+		rag.Tokens("信访 接待"),
+		rag.Tokens("3.5 万元"),
+		{"pufa", "法治"},
+		{"不存在的词语"},
+	}
+	for i, p := range all {
+		if i%4 != 0 {
+			continue
+		}
+		for _, s := range ingest.Sentences(p.chunks[len(p.chunks)/2].Text)[:1] {
+			toks := rag.Tokens(s)
+			qs = append(qs, toks[:min(len(toks), 9)])
+		}
+	}
+	return qs
+}
+
+// TestKeywordIndexMatchesFTS5 checks that the in-memory keyword index
+// returns exactly what FTS5's bm25 query returns: the same chunks, in
+// the same order, with the same scores, in every scope, and again after
+// reports are added and removed (the index is dropped and rebuilt).
+func TestKeywordIndexMatchesFTS5(t *testing.T) {
+	ctx := context.Background()
+	st, all, dir := storeWithLookalikes(t, 40)
+	// A second store on the same directory never warmed: it answers from
+	// FTS5 alone.
+	fts := mustOpenSQLite(t, dir, rag.HashEmbedder(rag.DefaultDim))
+	if err := st.Warm(ctx); err != nil {
+		t.Fatalf("Warm: %v", err)
+	}
+	if !sqlitestore.KeywordIndexReady(st) {
+		t.Fatal("after Warm the keyword index is not in use")
+	}
+	compare := func(t *testing.T) {
+		t.Helper()
+		n := 0
+		for _, q := range keywordQueries(all) {
+			for _, sc := range retrievalScopes(all) {
+				for _, k := range []int{1, 24, 200} {
+					want, err := fts.Keyword(ctx, q, sc, k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := st.Keyword(ctx, q, sc, k)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if d := diffHits(got, want); d != "" {
+						t.Errorf("Keyword(%q, %+v, %d): %s", q, sc, k, d)
+					}
+					n += len(want)
+				}
+			}
+		}
+		if n == 0 {
+			t.Fatal("no query found anything: the comparison proves nothing")
+		}
+	}
+	t.Run("warm", compare)
+
+	extra := variant(all[2], 99)
+	mustPut(t, st, extra)
+	if err := st.Delete(ctx, all[5].rep.Source); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []*sqlitestore.SQLite{st, fts} {
+		if err := s.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sqlitestore.KeywordIndexReady(st) {
+		t.Fatal("after a change the old keyword index is still in use")
+	}
+	t.Run("changed, FTS5 meanwhile", compare)
+	if err := st.Warm(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !sqlitestore.KeywordIndexReady(st) {
+		t.Fatal("after the second Warm the keyword index is not in use")
+	}
+	t.Run("changed, rebuilt", compare)
+}
+
+// diffHits says how two ranked hit lists differ ("" when they do not).
+func diffHits(got, want []rag.Hit) string {
+	if len(got) != len(want) {
+		return fmt.Sprintf("got %d hits, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].ChunkID != want[i].ChunkID || got[i].Score != want[i].Score {
+			return fmt.Sprintf("hit %d: got chunk %d score %v, want chunk %d score %v", i, got[i].ChunkID, got[i].Score, want[i].ChunkID, want[i].Score)
+		}
+	}
+	return ""
+}
+
+// TestVectorMatchesExactScan checks the vector index against an exact
+// scan in float64 of every stored chunk's embedding: the same top hits
+// in every scope (two chunks whose similarities differ by less than
+// float32 rounding may trade places), and only chunks of the scope.
+func TestVectorMatchesExactScan(t *testing.T) {
+	ctx := context.Background()
+	st, all, _ := storeWithLookalikes(t, 40)
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	var queries [][]float32
+	for _, text := range []string{"法律顾问是谁", "共排查调解了多少件矛盾纠纷", "开展了宪法宣传周活动", "legal advisers"} {
+		v, err := emb.Embed(ctx, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries = append(queries, v)
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	for range 4 {
+		queries = append(queries, lookalike.UnitVector(rng, rag.DefaultDim))
+	}
+	// Not of unit length: the index normalises like chromem-go.
+	queries = append(queries, slices.Clone(queries[0]))
+	for i := range queries[len(queries)-1] {
+		queries[len(queries)-1][i] *= 3
+	}
+	for _, sc := range retrievalScopes(all) {
+		chunks, err := st.Chunks(ctx, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(chunks) == 0 {
+			t.Fatalf("scope %+v holds no chunk", sc)
+		}
+		vecs := map[int64][]float32{}
+		for _, c := range chunks {
+			v, err := emb.Embed(ctx, c.Section+"\n"+c.Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vecs[c.ChunkID] = v
+		}
+		for qi, q := range queries {
+			for _, k := range []int{1, 24, 200} {
+				exact := exactScan(q, vecs)
+				got, err := st.Vector(ctx, q, sc, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := min(k, len(exact)); len(got) != want {
+					t.Fatalf("scope %+v query %d k %d: got %d hits, want %d", sc, qi, k, len(got), want)
+				}
+				for i, h := range got {
+					if !inScope(h, sc) {
+						t.Errorf("scope %+v: hit %d is chunk %d of %s %d, outside the scope", sc, i, h.ChunkID, h.Town, h.Year)
+					}
+					sim, ok := exactSim(exact, h.ChunkID)
+					if !ok {
+						t.Fatalf("scope %+v query %d: hit %d is chunk %d, not a chunk of the scope", sc, qi, i, h.ChunkID)
+					}
+					if h.ChunkID != exact[i].id && math.Abs(sim-exact[i].sim) > 1e-6 {
+						t.Errorf("scope %+v query %d k %d: hit %d is chunk %d (%.7f), exact scan has chunk %d (%.7f)", sc, qi, k, i, h.ChunkID, sim, exact[i].id, exact[i].sim)
+					}
+					if math.Abs(h.Score-sim) > 1e-5 {
+						t.Errorf("scope %+v query %d: chunk %d scored %.7f, exact %.7f", sc, qi, h.ChunkID, h.Score, sim)
+					}
+				}
+			}
+		}
+	}
+}
+
+type scored struct {
+	id  int64
+	sim float64
+}
+
+// exactScan ranks every vector by cosine similarity to q, in float64,
+// best first and by chunk id among equals.
+func exactScan(q []float32, vecs map[int64][]float32) []scored {
+	norm := func(v []float32) float64 {
+		var s float64
+		for _, x := range v {
+			s += float64(x) * float64(x)
+		}
+		return math.Sqrt(s)
+	}
+	qn := norm(q)
+	var out []scored
+	for id, v := range vecs {
+		var d float64
+		for i := range v {
+			d += float64(q[i]) * float64(v[i])
+		}
+		out = append(out, scored{id, d / qn / norm(v)})
+	}
+	slices.SortFunc(out, func(a, b scored) int {
+		if a.sim != b.sim {
+			if a.sim > b.sim {
+				return -1
+			}
+			return 1
+		}
+		return int(a.id - b.id)
+	})
+	return out
+}
+
+func exactSim(s []scored, id int64) (float64, bool) {
+	for _, x := range s {
+		if x.id == id {
+			return x.sim, true
+		}
+	}
+	return 0, false
+}
+
+func inScope(h rag.Hit, sc rag.Scope) bool {
+	return (len(sc.Towns) == 0 || slices.Contains(sc.Towns, h.Town)) && (sc.Year == 0 || h.Year == sc.Year)
+}
