@@ -276,3 +276,28 @@ func exactSim(s []scored, id int64) (float64, bool) {
 func inScope(h rag.Hit, sc rag.Scope) bool {
 	return (len(sc.Towns) == 0 || slices.Contains(sc.Towns, h.Town)) && (sc.Year == 0 || h.Year == sc.Year)
 }
+
+// BenchmarkUnscopedKeyword compares FTS5's bm25 query with the in-memory
+// keyword index over the seeds and 300 look-alikes, for the terms of
+// questions naming no town (most chunks match one of them).
+func BenchmarkUnscopedKeyword(b *testing.B) {
+	ctx := context.Background()
+	st, _, dir := storeWithLookalikes(b, 300)
+	fts := mustOpenSQLite(b, dir, rag.HashEmbedder(rag.DefaultDim))
+	if err := st.Warm(ctx); err != nil {
+		b.Fatal(err)
+	}
+	queries := [][]string{rag.Tokens("法律顾问"), rag.Tokens("排查调解 矛盾纠纷"), rag.Tokens("开展 宪法宣传周 活动"), rag.Tokens("法治 建设 工作")}
+	for _, c := range []struct {
+		name string
+		st   *sqlitestore.SQLite
+	}{{"fts5", fts}, {"index", st}} {
+		b.Run(c.name, func(b *testing.B) {
+			for i := 0; b.Loop(); i++ {
+				if _, err := c.st.Keyword(ctx, queries[i%len(queries)], rag.Scope{}, 24); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

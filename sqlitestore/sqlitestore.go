@@ -257,7 +257,9 @@ func isNullScan(err error) bool {
 // Close closes the database, after a background build of the keyword
 // index has stopped.
 func (s *SQLite) Close() error {
+	s.kwMu.Lock()
 	s.stop()
+	s.kwMu.Unlock()
 	s.bgDone.Wait()
 	if s.ver != nil {
 		s.ver.Close()
@@ -921,14 +923,26 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 // background once it listens; one-shot commands never pay for it.
 func (s *SQLite) Warm(ctx context.Context) error {
 	s.kwMu.Lock()
+	if err := s.bg.Err(); err != nil {
+		s.kwMu.Unlock()
+		return fmt.Errorf("warm %s: the store is closed", s.path)
+	}
 	s.warm = true
 	if s.building || (s.kw != nil && s.kw.gen == s.gen) {
 		s.kwMu.Unlock()
 		return nil
 	}
 	s.building = true
+	s.bgDone.Add(1) // Close waits for the build
 	s.kwMu.Unlock()
-	return s.buildKeywordIndex(ctx)
+	defer s.bgDone.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.bg, cancel)()
+	if err := s.buildKeywordIndex(ctx); err != nil {
+		return fmt.Errorf("warm %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // keywordIndex returns the keyword index when it is built for the stored

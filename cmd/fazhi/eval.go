@@ -30,6 +30,10 @@ func runEval(ctx context.Context, args []string, env func(string) string, stdout
 		return err
 	}
 	defer st.Close()
+	// Asked as a warm server asks them: its in-memory indexes built.
+	if err := eng.Warm(ctx); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
 	results := eval.Run(ctx, eng, cases)
 	acc := eval.Print(stdout, results).Overall.Frac()
 	if acc < *minFrac {

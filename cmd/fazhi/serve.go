@@ -103,6 +103,16 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 		}
 	}()
 	fmt.Fprintf(stdout, "fazhi serving on http://%s\n", ln.Addr())
+	// Build what the first questions would otherwise wait for, while
+	// already answering (slower until it is done).
+	go func() {
+		start := time.Now()
+		if err := eng.Warm(ctx); err != nil {
+			log.Warn("warming the indexes failed; questions are answered without them", "err", err)
+			return
+		}
+		log.Info("indexes warm", "took", time.Since(start).Round(time.Millisecond).String())
+	}()
 	log.Info("serving", "addr", ln.Addr().String(), "llm", c.LLM != "",
 		"trusted_proxies", fmt.Sprint(apiCfg.TrustedProxies), "api_keys", len(apiCfg.APIKeys),
 		"require_api_key", apiCfg.RequireAPIKey, "rate_per_minute", apiCfg.RatePerMinute)
