@@ -7,3 +7,11 @@ func KeywordIndexReady(s *SQLite) bool {
 	defer s.kwMu.Unlock()
 	return s.kw != nil && s.kw.gen == s.gen && s.kw.broken == ""
 }
+
+// LoadedFromCache reports whether the last full load of the vector index
+// came whole from the vector cache file.
+func LoadedFromCache(s *SQLite) bool {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	return s.loadedFromCache
+}

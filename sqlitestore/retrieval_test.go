@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -162,8 +164,15 @@ func diffHits(got, want []rag.Hit) string {
 // in every scope (two chunks whose similarities differ by less than
 // float32 rounding may trade places), and only chunks of the scope.
 func TestVectorMatchesExactScan(t *testing.T) {
-	ctx := context.Background()
 	st, all, _ := storeWithLookalikes(t, 40)
+	assertVectorExact(t, st, retrievalScopes(all))
+}
+
+// assertVectorExact checks st.Vector against an exact scan of the stored
+// chunks' embeddings (made again by the hash embedder) in each scope.
+func assertVectorExact(t *testing.T, st *sqlitestore.SQLite, scopes []rag.Scope) {
+	t.Helper()
+	ctx := context.Background()
 	emb := rag.HashEmbedder(rag.DefaultDim)
 	var queries [][]float32
 	for _, text := range []string{"法律顾问是谁", "共排查调解了多少件矛盾纠纷", "开展了宪法宣传周活动", "legal advisers"} {
@@ -182,7 +191,7 @@ func TestVectorMatchesExactScan(t *testing.T) {
 	for i := range queries[len(queries)-1] {
 		queries[len(queries)-1][i] *= 3
 	}
-	for _, sc := range retrievalScopes(all) {
+	for _, sc := range scopes {
 		chunks, err := st.Chunks(ctx, sc)
 		if err != nil {
 			t.Fatal(err)
@@ -300,4 +309,86 @@ func BenchmarkUnscopedKeyword(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestVectorCache checks the vector cache file: written at Close, read at
+// the next open (no embedding, no chunk-table scan), and when it lacks
+// chunks stored since, holds chunks deleted since, belongs to another
+// store or is damaged, the index still matches an exact scan.
+func TestVectorCache(t *testing.T) {
+	ctx := context.Background()
+	st, all, dir := storeWithLookalikes(t, 20)
+	scopes := retrievalScopes(all)
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(dir, sqlitestore.VectorCacheFile)
+	old, err := os.ReadFile(cache)
+	if err != nil {
+		t.Fatalf("no vector cache after Close: %v", err)
+	}
+
+	reopen := func(t *testing.T, wantCache bool) *sqlitestore.SQLite {
+		t.Helper()
+		s := mustOpenSQLite(t, dir, failingEmbedder())
+		if got := sqlitestore.LoadedFromCache(s); got != wantCache {
+			t.Errorf("index loaded from the cache: got %v, want %v", got, wantCache)
+		}
+		return s
+	}
+	t.Run("unchanged", func(t *testing.T) {
+		s := reopen(t, true)
+		assertVectorExact(t, s, scopes)
+	})
+
+	// Change the store, then put the old cache back: it lacks the new
+	// report's chunks and holds the deleted report's.
+	s := mustOpenSQLite(t, dir, rag.HashEmbedder(rag.DefaultDim))
+	mustPut(t, s, variant(all[1], 77))
+	if err := s.Delete(ctx, all[3].rep.Source); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cache, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	scopes = append(scopes, rag.Scope{Towns: []string{variant(all[1], 77).rep.Unit(), all[3].rep.Unit()}})
+	t.Run("stale", func(t *testing.T) {
+		s := reopen(t, false)
+		assertVectorExact(t, s, scopes)
+		if hits, err := s.Vector(ctx, all[3].chunks[0].Embedding, rag.Scope{Towns: []string{all[3].rep.Unit()}}, 5); err != nil || len(hits) != 0 {
+			t.Errorf("deleted report: got %d hits (%v), want none", len(hits), err)
+		}
+	})
+
+	t.Run("damaged", func(t *testing.T) {
+		b, err := os.ReadFile(cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/2] ^= 0xff
+		if err := os.WriteFile(cache, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s := reopen(t, false)
+		assertVectorExact(t, s, scopes)
+	})
+
+	t.Run("another store's", func(t *testing.T) {
+		other, _, otherDir := storeWithSeeds(t)
+		if err := other.Close(); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(otherDir, sqlitestore.VectorCacheFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cache, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s := reopen(t, false)
+		assertVectorExact(t, s, scopes)
+	})
 }

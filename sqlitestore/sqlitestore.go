@@ -106,6 +106,13 @@ type SQLite struct {
 	vec       *vectorIndex
 	verMu     sync.Mutex
 
+	// The vector cache file (vcache.go): key names this store and
+	// embedder; stale is set when the index holds rows the file lacks.
+	cacheMu         sync.Mutex
+	cacheKey        string
+	cacheStale      bool
+	loadedFromCache bool // the last full load came whole from the cache
+
 	// The in-memory keyword index (keyword.go): nil until built and
 	// whenever the stored chunks changed since; gen counts those changes.
 	kwMu     sync.Mutex
@@ -159,6 +166,11 @@ func (s *SQLite) init(ctx context.Context) error {
 	if err := s.checkEmbedder(ctx); err != nil {
 		return err
 	}
+	storeID, err := s.storeID(ctx)
+	if err != nil {
+		return err
+	}
+	s.cacheKey = vcacheKey(storeID, s.emb.Name, s.emb.Dim)
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", s.path, err)
@@ -250,17 +262,34 @@ func (s *SQLite) checkEmbedder(ctx context.Context) error {
 	return nil
 }
 
+// storeID returns the random id the store got when it was made (given
+// now to a store made before ids): the vector cache is checked against it.
+func (s *SQLite) storeID(ctx context.Context) (string, error) {
+	if err := retryBusy(ctx, func() error {
+		_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', lower(hex(randomblob(16))))`)
+		return err
+	}); err != nil {
+		return "", fmt.Errorf("store id of %s: %w", s.path, err)
+	}
+	var id string
+	if err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'store_id'`).Scan(&id); err != nil {
+		return "", fmt.Errorf("store id of %s: %w", s.path, err)
+	}
+	return id, nil
+}
+
 func isNullScan(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "converting NULL")
 }
 
 // Close closes the database, after a background build of the keyword
-// index has stopped.
+// index has stopped and the vector cache file is brought up to date.
 func (s *SQLite) Close() error {
 	s.kwMu.Lock()
 	s.stop()
 	s.kwMu.Unlock()
 	s.bgDone.Wait()
+	s.writeCache() // best effort: the next open reads SQLite instead
 	if s.ver != nil {
 		s.ver.Close()
 	}
@@ -533,9 +562,14 @@ func (s *SQLite) SetMeta(ctx context.Context, rep ingest.Report) error {
 
 // Reports lists the stored reports, by town, year and source.
 func (s *SQLite) Reports(ctx context.Context) ([]rag.ReportInfo, error) {
+	// The counts come from one pass over each report_id index, not a
+	// lookup per report.
 	rows, err := s.db.QueryContext(ctx, `SELECT r.id, r.source, r.title, r.town, r.county, r.place, r.level, r.city, r.province, r.division_code, r.aliases, r.year, r.date, r.doc_number, r.ingested_at,
-		(SELECT count(*) FROM chunks c WHERE c.report_id = r.id), (SELECT count(*) FROM facts f WHERE f.report_id = r.id)
-		FROM reports r ORDER BY r.town, r.year, r.source`)
+		coalesce(c.n, 0), coalesce(f.n, 0)
+		FROM reports r
+		LEFT JOIN (SELECT report_id, count(*) AS n FROM chunks GROUP BY report_id) c ON c.report_id = r.id
+		LEFT JOIN (SELECT report_id, count(*) AS n FROM facts GROUP BY report_id) f ON f.report_id = r.id
+		ORDER BY r.town, r.year, r.source`)
 	if err != nil {
 		return nil, fmt.Errorf("list reports: %w", err)
 	}
@@ -903,17 +937,39 @@ func (s *SQLite) Refresh(ctx context.Context) error {
 	}
 	var blocks []*vecBlock
 	var reps [][]string
+	fromCache := false
 	if held == 0 {
-		blocks, reps, err = s.loadAll(ctx, missing)
+		blocks, reps, fromCache, err = s.loadAll(ctx, missing)
 	} else {
 		blocks, reps, err = s.loadReports(ctx, missing)
 	}
 	if err != nil {
 		return fmt.Errorf("refresh index: %w", err)
 	}
+	s.cacheMu.Lock()
+	if !fromCache {
+		s.cacheStale = true
+	}
+	if held == 0 {
+		s.loadedFromCache = fromCache
+	}
+	s.cacheMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.vec.add(blocks, reps, missing)
+	nrows := s.vec.rows
+	s.mu.Unlock()
+	if held == 0 && !fromCache && nrows > 0 {
+		// The next open reads the cache instead of the chunk table.
+		s.kwMu.Lock()
+		if s.bg.Err() == nil {
+			s.bgDone.Add(1)
+			go func() {
+				defer s.bgDone.Done()
+				s.writeCache()
+			}()
+		}
+		s.kwMu.Unlock()
+	}
 	return nil
 }
 
@@ -991,9 +1047,90 @@ func (s *SQLite) buildKeywordIndex(ctx context.Context) error {
 	return nil
 }
 
-// loadAll reads the embeddings of every chunk of the reports in want,
-// the chunk table cut into id ranges read side by side.
-func (s *SQLite) loadAll(ctx context.Context, want map[string]vecReport) ([]*vecBlock, [][]string, error) {
+// loadAll reads the embeddings of every chunk of the reports in want:
+// from the vector cache file when there is a good one (fromCache), with
+// the chunks it lacks from SQLite; else from the chunk table, cut into id
+// ranges read side by side.
+func (s *SQLite) loadAll(ctx context.Context, want map[string]vecReport) (blocks []*vecBlock, reps [][]string, fromCache bool, err error) {
+	if c, err := readVectorCache(filepath.Join(filepath.Dir(s.path), VectorCacheFile), s.cacheKey, s.emb.Dim); err == nil {
+		blocks, reps, complete, err := s.loadWithCache(ctx, want, c)
+		return blocks, reps, complete, err
+	}
+	blocks, reps, err = s.loadTable(ctx, want)
+	return blocks, reps, false, err
+}
+
+// loadWithCache files the cache's rows under the reports of want whose
+// every chunk it holds, and reads the other reports' from SQLite
+// (complete is false then).
+func (s *SQLite) loadWithCache(ctx context.Context, want map[string]vecReport, c *vcache) (blocks []*vecBlock, reps [][]string, complete bool, err error) {
+	// The chunk ids of each report, from the (report_id, seq) index alone.
+	rows, err := s.db.QueryContext(ctx, `SELECT report_id, id FROM chunks INDEXED BY chunks_report`)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	cached := &vecBlock{ids: c.ids, data: c.data}
+	rep := make([]string, len(c.ids))
+	short := map[string]vecReport{} // reports with a chunk the cache lacks
+	var (
+		rid sql.RawBytes
+		id  int64
+		cur string
+	)
+	for rows.Next() {
+		if err := rows.Scan(&rid, &id); err != nil {
+			rows.Close()
+			return nil, nil, false, err
+		}
+		if cur != string(rid) {
+			cur = string(rid)
+		}
+		m, ok := want[cur]
+		if !ok {
+			continue
+		}
+		if i := c.find(id); i >= 0 {
+			rep[i] = cur
+		} else {
+			short[cur] = m
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, err
+	}
+	if len(short) > 0 {
+		for i, r := range rep {
+			if _, ok := short[r]; ok {
+				rep[i] = "" // the whole report comes from SQLite
+			}
+		}
+		blocks, reps, err = s.loadReports(ctx, short)
+		if err != nil {
+			return nil, nil, false, err
+		}
+	}
+	return append(blocks, cached), append(reps, rep), len(short) == 0, nil
+}
+
+// writeCache writes the vector cache file when the index holds rows it
+// lacks; a failure only means the next open reads SQLite.
+func (s *SQLite) writeCache() {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	if !s.cacheStale {
+		return
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := writeVectorCache(filepath.Join(filepath.Dir(s.path), VectorCacheFile), s.cacheKey, s.vec); err == nil {
+		s.cacheStale = false
+	}
+}
+
+// loadTable reads the embeddings of every chunk of the reports in want
+// from the chunk table, cut into id ranges read side by side.
+func (s *SQLite) loadTable(ctx context.Context, want map[string]vecReport) ([]*vecBlock, [][]string, error) {
 	var lo, hi, n sql.NullInt64
 	if err := s.db.QueryRowContext(ctx, `SELECT (SELECT min(id) FROM chunks), (SELECT max(id) FROM chunks), (SELECT count(*) FROM chunks)`).Scan(&lo, &hi, &n); err != nil {
 		return nil, nil, err

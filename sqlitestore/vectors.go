@@ -75,7 +75,8 @@ func (x *vectorIndex) ids() []string {
 
 // add files the rows of blocks under the reports of meta, which the
 // index does not hold yet: reps[n][i] is the report of row i of
-// blocks[n]. A report of meta with no rows is held too, with none.
+// blocks[n] ("" for a row of no report, counted dead). A report of meta
+// with no rows is held too, with none.
 func (x *vectorIndex) add(blocks []*vecBlock, reps [][]string, meta map[string]vecReport) {
 	for n, b := range blocks {
 		rep := reps[n]
@@ -83,6 +84,11 @@ func (x *vectorIndex) add(blocks []*vecBlock, reps [][]string, meta map[string]v
 			j := i + 1
 			for j < len(b.ids) && rep[j] == rep[i] {
 				j++
+			}
+			if rep[i] == "" { // rows of no report (a cache's rows of reports gone)
+				x.dead += j - i
+				i = j
+				continue
 			}
 			r := x.report(rep[i], meta)
 			r.runs = append(r.runs, vecRun{b: b, lo: i, hi: j})
