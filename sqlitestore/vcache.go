@@ -92,7 +92,7 @@ func readVectorCache(path, key string, dim int) (*vcache, error) {
 		}
 		i += m
 	}
-	sum := crc.Sum32() // of everything read so far: all but the checksum
+	sum := crc.Sum32()                                 // of everything read so far: all but the checksum
 	if _, err := io.ReadFull(r, buf[:4]); err != nil { // (now in crc too: unused)
 		return nil, err
 	}
