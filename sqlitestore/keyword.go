@@ -37,6 +37,38 @@ type keywordIndex struct {
 	gen    uint64    // the store's index generation it was built at
 	broken string    // why the index cannot stand in for FTS5, if it cannot
 	acc    sync.Pool // *kwAcc sized for this index
+
+	lastDoc, tf []int32 // per term, while building: the last doc counted and its count there
+}
+
+// count counts term t once more in doc d, noting in docTerms the terms
+// met in d for the first time.
+func (x *keywordIndex) count(t string, d int32, docTerms *[]int32) {
+	ti, ok := x.terms[t]
+	if !ok {
+		ti = int32(len(x.post))
+		x.terms[strings.Clone(t)] = ti // t is part of the row's whole text
+		x.post = append(x.post, nil)
+		x.lastDoc = append(x.lastDoc, -1)
+		x.tf = append(x.tf, 0)
+	}
+	if x.lastDoc[ti] != d {
+		x.lastDoc[ti], x.tf[ti] = d, 0
+		*docTerms = append(*docTerms, ti)
+	}
+	x.tf[ti]++
+}
+
+// plainToken reports whether unicode61 keeps s whole and as it is: ASCII
+// lower-case letters and digits, and ideographs of the CJK block as
+// Unicode 6.1 (the tokenizer's tables) has them.
+func plainToken(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 0x4E00 && r <= 0x9FCC) {
+			return false
+		}
+	}
+	return true
 }
 
 // ftsTokens splits text as FTS5's unicode61 tokenizer (remove_diacritics
@@ -81,7 +113,7 @@ func buildKeywordIndex(ctx context.Context, db *sql.DB, gen uint64) (*keywordInd
 		text, town sql.RawBytes
 		year       sql.NullInt64
 		sz         sql.RawBytes
-		termIDs    []int32
+		docTerms   []int32
 		total      int64
 	)
 	for rows.Next() {
@@ -93,34 +125,32 @@ func buildKeywordIndex(ctx context.Context, db *sql.DB, gen uint64) (*keywordInd
 		if err != nil {
 			return nil, fmt.Errorf("build keyword index: chunk %d: %w", id, err)
 		}
-		toks := ftsTokens(string(text))
-		if len(toks) != int(size) && x.broken == "" {
-			x.broken = fmt.Sprintf("chunk %d: %d tokens here, %d in FTS5", id, len(toks), size)
-		}
-		termIDs = termIDs[:0]
-		for _, t := range toks {
-			ti, ok := x.terms[t]
-			if !ok {
-				ti = int32(len(x.post))
-				x.terms[t] = ti
-				x.post = append(x.post, nil)
+		n := 0
+		docTerms = docTerms[:0]
+		for piece := range strings.SplitSeq(string(text), " ") {
+			if piece == "" {
+				continue
 			}
-			termIDs = append(termIDs, ti)
-		}
-		slices.Sort(termIDs)
-		for i := 0; i < len(termIDs); {
-			j := i + 1
-			for j < len(termIDs) && termIDs[j] == termIDs[i] {
-				j++
+			if plainToken(piece) {
+				n++
+				x.count(piece, d, &docTerms)
+				continue
 			}
-			tf := j - i
-			ti := termIDs[i]
+			for _, t := range ftsTokens(piece) {
+				n++
+				x.count(t, d, &docTerms)
+			}
+		}
+		if n != int(size) && x.broken == "" {
+			x.broken = fmt.Sprintf("chunk %d: %d tokens here, %d in FTS5", id, n, size)
+		}
+		for _, ti := range docTerms {
+			tf := x.tf[ti]
 			if tf >= 255 {
-				x.bigTF[uint64(ti)<<32|uint64(d)] = int32(tf)
+				x.bigTF[uint64(ti)<<32|uint64(d)] = tf
 				tf = 255
 			}
 			x.post[ti] = append(x.post[ti], uint32(d)<<8|uint32(tf))
-			i = j
 		}
 		ti, ok := townIdx[string(town)]
 		if !ok {
@@ -143,6 +173,7 @@ func buildKeywordIndex(ctx context.Context, db *sql.DB, gen uint64) (*keywordInd
 	for i, p := range x.post {
 		x.post[i] = slices.Clip(p)
 	}
+	x.lastDoc, x.tf = nil, nil
 	x.nRows = int64(len(x.ids))
 	x.acc.New = func() any { return &kwAcc{score: make([]float64, x.nRows), seen: make([]bool, x.nRows)} }
 	if x.nRows > 0 {
