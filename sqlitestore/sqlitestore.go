@@ -1052,52 +1052,80 @@ func (s *SQLite) buildKeywordIndex(ctx context.Context) error {
 // the chunks it lacks from SQLite; else from the chunk table, cut into id
 // ranges read side by side.
 func (s *SQLite) loadAll(ctx context.Context, want map[string]vecReport) (blocks []*vecBlock, reps [][]string, fromCache bool, err error) {
-	if c, err := readVectorCache(filepath.Join(filepath.Dir(s.path), VectorCacheFile), s.cacheKey, s.emb.Dim); err == nil {
-		blocks, reps, complete, err := s.loadWithCache(ctx, want, c)
-		return blocks, reps, complete, err
+	path := filepath.Join(filepath.Dir(s.path), VectorCacheFile)
+	if _, err := os.Stat(path); err == nil {
+		// The cache file and the chunk ids of each report are read side
+		// by side.
+		var (
+			c    *vcache
+			cerr error
+			done = make(chan struct{})
+		)
+		go func() {
+			defer close(done)
+			c, cerr = readVectorCache(path, s.cacheKey, s.emb.Dim)
+		}()
+		ids, err := s.chunkIDs(ctx, want)
+		<-done
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if cerr == nil {
+			blocks, reps, complete, err := s.loadWithCache(ctx, want, c, ids)
+			return blocks, reps, complete, err
+		}
 	}
 	blocks, reps, err = s.loadTable(ctx, want)
 	return blocks, reps, false, err
 }
 
-// loadWithCache files the cache's rows under the reports of want whose
-// every chunk it holds, and reads the other reports' from SQLite
-// (complete is false then).
-func (s *SQLite) loadWithCache(ctx context.Context, want map[string]vecReport, c *vcache) (blocks []*vecBlock, reps [][]string, complete bool, err error) {
-	// The chunk ids of each report, from the (report_id, seq) index alone.
+// chunkID is a chunk of a report, as the (report_id, seq) index lists it.
+type chunkID struct {
+	report string
+	id     int64
+}
+
+// chunkIDs lists the chunks of the reports in want from the (report_id,
+// seq) index alone, without reading the chunk table.
+func (s *SQLite) chunkIDs(ctx context.Context, want map[string]vecReport) ([]chunkID, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT report_id, id FROM chunks INDEXED BY chunks_report`)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, err
 	}
-	cached := &vecBlock{ids: c.ids, data: c.data}
-	rep := make([]string, len(c.ids))
-	short := map[string]vecReport{} // reports with a chunk the cache lacks
+	defer rows.Close()
 	var (
+		out []chunkID
 		rid sql.RawBytes
 		id  int64
 		cur string
 	)
 	for rows.Next() {
 		if err := rows.Scan(&rid, &id); err != nil {
-			rows.Close()
-			return nil, nil, false, err
+			return nil, err
 		}
 		if cur != string(rid) {
 			cur = string(rid)
 		}
-		m, ok := want[cur]
-		if !ok {
-			continue
-		}
-		if i := c.find(id); i >= 0 {
-			rep[i] = cur
-		} else {
-			short[cur] = m
+		if _, ok := want[cur]; ok {
+			out = append(out, chunkID{cur, id})
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, false, err
+	return out, rows.Err()
+}
+
+// loadWithCache files the cache's rows under the reports of want whose
+// every chunk (ids) it holds, and reads the other reports' from SQLite
+// (complete is false then).
+func (s *SQLite) loadWithCache(ctx context.Context, want map[string]vecReport, c *vcache, ids []chunkID) (blocks []*vecBlock, reps [][]string, complete bool, err error) {
+	cached := &vecBlock{ids: c.ids, data: c.data}
+	rep := make([]string, len(c.ids))
+	short := map[string]vecReport{} // reports with a chunk the cache lacks
+	for _, ci := range ids {
+		if i := c.find(ci.id); i >= 0 {
+			rep[i] = ci.report
+		} else {
+			short[ci.report] = want[ci.report]
+		}
 	}
 	if len(short) > 0 {
 		for i, r := range rep {

@@ -1,18 +1,20 @@
 package sqlitestore
 
 import (
-	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // VectorCacheFile is the name of the vector cache inside a data
@@ -25,7 +27,16 @@ import (
 // is ignored; deleting it is always safe.
 const VectorCacheFile = "vectors.cache"
 
-var vcacheMagic = []byte("fazhi-vectors-1\n")
+var vcacheMagic = []byte("fazhi-vectors-2\n")
+
+// vcacheSection is how many rows of vectors one checksum covers: the
+// sections are read and checked side by side.
+const vcacheSection = 8192
+
+// The file: magic, key, row count n (uint64), n chunk ids (int64,
+// ascending), n vectors (float32, normalised), then a CRC-32C of
+// everything before the vectors and one of each section of vectors, all
+// little-endian.
 
 // vcache is a decoded vector cache: ids ascending, row i of data
 // (normalised) is chunk ids[i]'s embedding.
@@ -41,8 +52,7 @@ func vcacheKey(storeID, embedder string, dim int) string {
 
 // readVectorCache reads the cache at path made for key; a missing,
 // foreign or damaged file gives an error (the caller then reads SQLite).
-// It streams the file through one buffer: a cache is as large as every
-// embedding of the store.
+// The sections of vectors are read and checked in parallel.
 func readVectorCache(path, key string, dim int) (*vcache, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -53,51 +63,69 @@ func readVectorCache(path, key string, dim int) (*vcache, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := len(vcacheMagic) + len(key) + 8
-	if fi.Size() < int64(head)+4 {
+	head := int64(len(vcacheMagic) + len(key) + 8)
+	if fi.Size() < head+4 {
 		return nil, errors.New("vector cache truncated")
 	}
-	crc := crc32.New(crcTable)
-	r := io.TeeReader(bufio.NewReaderSize(f, 1<<20), crc) // the checksum covers what is consumed
 	hb := make([]byte, head)
-	if _, err := io.ReadFull(r, hb); err != nil {
+	if _, err := f.ReadAt(hb, 0); err != nil {
 		return nil, err
 	}
 	if !bytes.HasPrefix(hb, vcacheMagic) || !bytes.Equal(hb[len(vcacheMagic):head-8], []byte(key)) {
 		return nil, errors.New("vector cache of another store or embedder")
 	}
-	n := binary.LittleEndian.Uint64(hb[head-8:])
-	if n > uint64(fi.Size()) || uint64(fi.Size()) != uint64(head)+n*8+n*uint64(dim)*4+4 {
+	n := int64(binary.LittleEndian.Uint64(hb[head-8:]))
+	sections := (n + vcacheSection - 1) / vcacheSection
+	rowBytes := int64(4 * dim)
+	vecAt := head + 8*n
+	sumAt := vecAt + n*rowBytes
+	if n < 0 || n > fi.Size() || fi.Size() != sumAt+4+4*sections {
 		return nil, errors.New("vector cache has the wrong size")
 	}
-	c := &vcache{ids: make([]int64, n), data: make([]float32, int(n)*dim)}
-	buf := make([]byte, 1<<16)
-	for i := 0; i < len(c.ids); {
-		m := min(len(c.ids)-i, len(buf)/8)
-		if _, err := io.ReadFull(r, buf[:8*m]); err != nil {
-			return nil, err
-		}
-		for j := range m {
-			c.ids[i+j] = int64(binary.LittleEndian.Uint64(buf[8*j:]))
-		}
-		i += m
-	}
-	for i := 0; i < len(c.data); {
-		m := min(len(c.data)-i, len(buf)/4)
-		if _, err := io.ReadFull(r, buf[:4*m]); err != nil {
-			return nil, err
-		}
-		for j := range m {
-			c.data[i+j] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*j:]))
-		}
-		i += m
-	}
-	sum := crc.Sum32()                                 // of everything read so far: all but the checksum
-	if _, err := io.ReadFull(r, buf[:4]); err != nil { // (now in crc too: unused)
+	sums := make([]byte, 4+4*sections)
+	if _, err := f.ReadAt(sums, sumAt); err != nil {
 		return nil, err
 	}
-	if binary.LittleEndian.Uint32(buf) != sum {
+	c := &vcache{ids: make([]int64, n), data: make([]float32, n*int64(dim))}
+	ib := make([]byte, 8*n)
+	if _, err := f.ReadAt(ib, head); err != nil {
+		return nil, err
+	}
+	crc := crc32.Update(crc32.Checksum(hb, crcTable), crcTable, ib)
+	if crc != binary.LittleEndian.Uint32(sums) {
 		return nil, errors.New("vector cache checksum mismatch")
+	}
+	for i := range c.ids {
+		c.ids[i] = int64(binary.LittleEndian.Uint64(ib[8*i:]))
+	}
+	var g errgroup.Group
+	next := make(chan int64, sections)
+	for i := range sections {
+		next <- i
+	}
+	close(next)
+	for range max(1, min(runtime.GOMAXPROCS(0), 4)) {
+		g.Go(func() error {
+			buf := make([]byte, vcacheSection*rowBytes)
+			for sec := range next {
+				lo, hi := sec*vcacheSection, min((sec+1)*vcacheSection, n)
+				b := buf[:(hi-lo)*rowBytes]
+				if _, err := f.ReadAt(b, vecAt+lo*rowBytes); err != nil {
+					return err
+				}
+				if crc32.Checksum(b, crcTable) != binary.LittleEndian.Uint32(sums[4+4*sec:]) {
+					return errors.New("vector cache checksum mismatch")
+				}
+				out := c.data[lo*int64(dim) : hi*int64(dim)]
+				for j := range out {
+					out[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -118,8 +146,9 @@ func writeVectorCache(path, key string, x *vectorIndex) error {
 			}
 		}
 	}
-	slices.SortFunc(rows, func(a, b row) int { return int(a.id - b.id) })
-	size := len(vcacheMagic) + len(key) + 8 + len(rows)*(8+4*x.dim) + 4
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.id, b.id) })
+	sections := (len(rows) + vcacheSection - 1) / vcacheSection
+	size := len(vcacheMagic) + len(key) + 8 + len(rows)*(8+4*x.dim) + 4 + 4*sections
 	b := make([]byte, 0, size)
 	b = append(b, vcacheMagic...)
 	b = append(b, key...)
@@ -127,12 +156,17 @@ func writeVectorCache(path, key string, x *vectorIndex) error {
 	for _, r := range rows {
 		b = binary.LittleEndian.AppendUint64(b, uint64(r.id))
 	}
-	for _, r := range rows {
-		for _, f := range r.vec {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
+	sums := binary.LittleEndian.AppendUint32(nil, crc32.Checksum(b, crcTable))
+	for sec := 0; sec < sections; sec++ {
+		from := len(b)
+		for _, r := range rows[sec*vcacheSection : min((sec+1)*vcacheSection, len(rows))] {
+			for _, f := range r.vec {
+				b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f))
+			}
 		}
+		sums = binary.LittleEndian.AppendUint32(sums, crc32.Checksum(b[from:], crcTable))
 	}
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
+	b = append(b, sums...)
 	// Temporary files a killed process left behind go first.
 	if old, _ := filepath.Glob(path + ".tmp-*"); len(old) > 0 {
 		for _, f := range old {
