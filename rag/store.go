@@ -96,7 +96,7 @@ type MetricFact struct {
 }
 
 // Store is what the Engine needs from durable state. Its two peer
-// implementations are sqlitestore (SQLite plus an in-memory chromem-go
+// implementations are sqlitestore (SQLite plus an in-memory vector
 // index, embedded) and pgstore (PostgreSQL with pgvector, scale-out).
 type Store interface {
 	// Put stores a report with its chunks and facts in one transaction,
