@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -196,7 +198,7 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 		}
 		slices.Sort(fq.Places)
 	}
-	rows, err := e.store.MetricFacts(ctx, fq)
+	rows, err := e.metricFacts(ctx, fq)
 	if err != nil {
 		return nil, false, err
 	}
@@ -218,10 +220,10 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 		return nil, false, err
 	}
 	model, qf := &fitted().Figure, figureAsks(q)
-	for _, r := range scope {
+	score := func(r ReportInfo) []factCandidate {
 		fs := byReport[r.ID]
 		if len(fs) == 0 {
-			continue
+			return nil
 		}
 		idf := &idfTable{n: fs[0].ReportSentences, df: make(map[string]int, len(ft.tokens))}
 		for _, t := range ft.tokens {
@@ -231,19 +233,42 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 		}
 		m := groups.matcher(idf)
 		if m.empty() && metric == "" {
-			continue
+			return nil
 		}
+		var out []factCandidate
 		for _, f := range fs {
 			fact := f.Fact
 			fact.Source, fact.Town, fact.Year = r.Source, r.Unit(), r.Year
 			d := newDocFact(fact, f.Context, ft.in)
 			if c, ok := scoreFact(q, qf, m, model, r, &d); ok && (keep == nil || keep(c)) {
-				cands = append(cands, c)
+				out = append(out, c)
 			}
 		}
+		return out
+	}
+	// The reports are scored in parts at once, one a processor; the
+	// candidates keep the order of the scope.
+	parts := min(runtime.GOMAXPROCS(0), max(1, len(scope)/minScoredPerPart))
+	scored := make([][]factCandidate, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, r := range scope[p*len(scope)/parts : (p+1)*len(scope)/parts] {
+				scored[p] = append(scored[p], score(r)...)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, part := range scored {
+		cands = append(cands, part...)
 	}
 	return cands, true, nil
 }
+
+// minScoredPerPart is the fewest reports worth a goroutine of their own.
+const minScoredPerPart = 32
 
 // maxFactPlaces is the most places a fact query names; a scope of more
 // is selected by year and metric and filtered in memory.

@@ -3,6 +3,8 @@ package rag_test
 import (
 	"context"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"fazhi/internal/lookalike"
@@ -73,5 +75,51 @@ func TestAggregateFromFactTable(t *testing.T) {
 				t.Errorf("the fact table answered %d of %d questions, want all but those without a known metric", answered, len(aggregateQuestions))
 			}
 		})
+	}
+}
+
+// TestAggregateSeesNewReports asks a total, then changes a report and
+// adds others, and asks again: the figures and term counts kept from the
+// first answer hide neither the changed figure nor the new reports'.
+func TestAggregateSeesNewReports(t *testing.T) {
+	ctx := context.Background()
+	e, _ := seedEngine(t)
+	const q = "所有镇一共调解了多少件矛盾纠纷？"
+	before := mustAsk(t, e, rag.Question{Text: q})
+	if before.Table == nil || len(before.Table.Rows) == 0 {
+		t.Fatalf("%s: no figure on the seeds: %q", q, before.Answer)
+	}
+	names, texts := benchSeedTexts(t)
+	const seed = "000_cd4b96a87fea5f69.txt"
+	i := slices.Index(names, seed)
+	if i < 0 || !strings.Contains(texts[i], "矛盾纠纷368件") {
+		t.Fatalf("seed %s stating 矛盾纠纷368件 not found", seed)
+	}
+	// The same report again, its figure changed: the fact query of the
+	// same places and year must not answer from the first one's rows.
+	if res, err := e.IngestFile(ctx, seed, []byte(strings.Replace(texts[i], "矛盾纠纷368件", "矛盾纠纷1368件", 1))); err != nil || res.Status != rag.StatusReplaced {
+		t.Fatalf("replace %s: %v, %v", seed, res.Status, err)
+	}
+	changed := mustAsk(t, e, rag.Question{Text: q})
+	if !strings.Contains(changed.Answer, "1368件") {
+		t.Errorf("after changing %s to 1368: %q", seed, changed.Answer)
+	}
+	added := 0
+	for _, r := range lookalike.Generate(texts, 8, rand.New(rand.NewPCG(15, 2))) {
+		if _, err := e.IngestFile(ctx, r.Name, []byte(r.Text)); err != nil {
+			t.Fatal(err)
+		}
+		added++
+	}
+	after := mustAsk(t, e, rag.Question{Text: q})
+	table, sentences, ok, err := e.FiguresBothWays(ctx, q)
+	if err != nil || !ok {
+		t.Fatalf("%s: answered from the table %v, %v", q, ok, err)
+	}
+	if table != sentences {
+		t.Errorf("after adding reports, from the fact table:\n%s\nfrom the sentences:\n%s", table, sentences)
+	}
+	if after.Table == nil || len(after.Table.Rows)+len(after.Table.Missing) != len(before.Table.Rows)+len(before.Table.Missing)+added {
+		t.Errorf("after adding %d reports: %d figures and %d missing, before %d and %d", added, len(after.Table.Rows), len(after.Table.Missing), len(before.Table.Rows), len(before.Table.Missing))
 	}
 }

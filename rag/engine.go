@@ -38,7 +38,8 @@ type Engine struct {
 	version int64
 	cat     *catalog
 
-	terms termCounter // how many sentences of each report hold a term
+	terms    termCounter // how many sentences of each report hold a term
+	factRows factRows    // the figures of recent fact queries
 
 	cacheMu    sync.Mutex
 	docs       map[string]*reportDoc // report id → sentences, built on demand

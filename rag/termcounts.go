@@ -2,6 +2,8 @@ package rag
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
 
 	"fazhi/ingest"
@@ -83,4 +85,45 @@ func countTerms(chunks []Hit, terms []string) map[string]map[string]int {
 		}
 	}
 	return out
+}
+
+// factRows keeps the figures the fact query returned, by query, until the
+// store changes: a total asked again, or another question of the same
+// metric and scope, reads no row again.
+type factRows struct {
+	mu      sync.Mutex
+	version int64
+	rows    map[string][]MetricFact // FactQuery's key → its figures
+}
+
+// maxFactQueries bounds the queries kept: past it they start again.
+const maxFactQueries = 16
+
+// metricFacts returns the store's MetricFacts for q, kept until the store
+// changes. The rows are shared: callers do not change them.
+func (e *Engine) metricFacts(ctx context.Context, q FactQuery) ([]MetricFact, error) {
+	e.mu.RLock()
+	v := e.version
+	e.mu.RUnlock()
+	key := q.Metric + "\x00" + strconv.Itoa(q.Year) + "\x00" + strings.Join(q.Places, "\x00")
+	fr := &e.factRows
+	fr.mu.Lock()
+	if fr.rows == nil || fr.version != v || len(fr.rows) >= maxFactQueries {
+		fr.rows, fr.version = map[string][]MetricFact{}, v
+	}
+	rows, ok := fr.rows[key]
+	fr.mu.Unlock()
+	if ok {
+		return rows, nil
+	}
+	rows, err := e.store.MetricFacts(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	fr.mu.Lock()
+	if fr.version == v {
+		fr.rows[key] = rows
+	}
+	fr.mu.Unlock()
+	return rows, nil
 }
