@@ -644,7 +644,7 @@ func printBench(w io.Writer, r benchResult) {
 	fmt.Fprintf(w, "%-24s %d look-alikes + %d seeds in %.0f ms\n", "generate", r.Generated, r.SeedReports, r.GenerateMS)
 	fmt.Fprintf(w, "%-24s %d files in %.1f s = %.0f reports/s (%d workers, up to %d reports per transaction, %d failed)\n", "ingest", r.IngestFiles, r.IngestMS/1000, r.IngestPerSec, r.IngestWorkers, r.IngestBatch, r.IngestFailed)
 	if r.IngestCPUMS > 0 {
-		fmt.Fprintf(w, "%-24s %.2f ms of CPU per report (user+system, all threads): %.0f reports/s if %d cores did nothing else\n", "", r.IngestCPUMS, float64(runtime.NumCPU())*1000/r.IngestCPUMS, runtime.NumCPU())
+		fmt.Fprintf(w, "%-24s %.2f ms of CPU per report (user+system, all threads; load from other processes inflates it less than wall time)\n", "", r.IngestCPUMS)
 	}
 	fmt.Fprintf(w, "%-24s %d reports, %d chunks, %d facts, dim %d (%s), %.0f MB on disk\n", "store", r.Reports, r.Chunks, r.Facts, r.Dim, r.Embedder, float64(r.DBBytes)/1e6)
 	fmt.Fprintf(w, "%-24s %.0f ms (open store + engine); warming after it %.0f ms in the background\n", "cold start", r.ColdStartMS, r.WarmMS)
