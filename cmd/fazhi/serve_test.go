@@ -1216,7 +1216,9 @@ func TestServeReplicasOnPostgres(t *testing.T) {
 		t.Fatalf("upload through replica B: got status %d, want 201: %s", status, body)
 	}
 	start := time.Now()
-	const bound = 2 * time.Second
+	// A bound on seeing the other replica's write at all, not a speed
+	// target: generous for the race detector on a loaded machine.
+	const bound = 15 * time.Second
 	for {
 		ans := a.ask(t, disputesQuestion(short))
 		if ans.Found && strings.Contains(ans.Answer, strconv.Itoa(figure)) {
