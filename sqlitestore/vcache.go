@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -109,16 +110,22 @@ func readVectorCache(path, key string, dim int) (*vcache, error) {
 			buf := make([]byte, vcacheSection*rowBytes)
 			for sec := range next {
 				lo, hi := sec*vcacheSection, min((sec+1)*vcacheSection, n)
+				out := c.data[lo*int64(dim) : hi*int64(dim)]
 				b := buf[:(hi-lo)*rowBytes]
+				if littleEndian {
+					// The file's bytes are the floats' own: read them in place.
+					b = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(out))), len(out)*4)
+				}
 				if _, err := f.ReadAt(b, vecAt+lo*rowBytes); err != nil {
 					return err
 				}
 				if crc32.Checksum(b, crcTable) != binary.LittleEndian.Uint32(sums[4+4*sec:]) {
 					return errors.New("vector cache checksum mismatch")
 				}
-				out := c.data[lo*int64(dim) : hi*int64(dim)]
-				for j := range out {
-					out[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
+				if !littleEndian {
+					for j := range out {
+						out[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j:]))
+					}
 				}
 			}
 			return nil
@@ -196,6 +203,10 @@ func writeVectorCache(path, key string, x *vectorIndex) error {
 }
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// littleEndian is whether float32s are stored in memory as the cache file
+// stores them, so it can be read straight into the vectors.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // find returns the row of chunk id in the cache, or -1.
 func (c *vcache) find(id int64) int {
