@@ -392,3 +392,25 @@ func TestVectorCache(t *testing.T) {
 		assertVectorExact(t, s, scopes)
 	})
 }
+
+// TestVectorCacheAfterIngest checks that reports stored by a process that
+// never loaded them into its index (a bulk ingest) are in the cache its
+// Close writes, so the next open reads no chunk table.
+func TestVectorCacheAfterIngest(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlitestore.Open(context.Background(), dir, rag.HashEmbedder(rag.DefaultDim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range prepareSeeds(t) {
+		mustPut(t, st, p)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpenSQLite(t, dir, failingEmbedder())
+	if !sqlitestore.LoadedFromCache(s) {
+		t.Error("the open after an ingest read the chunk table, not the cache")
+	}
+	assertVectorExact(t, s, []rag.Scope{{}})
+}

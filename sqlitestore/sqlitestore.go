@@ -112,6 +112,7 @@ type SQLite struct {
 	cacheKey        string
 	cacheStale      bool
 	loadedFromCache bool // the last full load came whole from the cache
+	wrote           bool // this process stored reports: Close refreshes before writing the cache
 
 	// The in-memory keyword index (keyword.go): nil until built and
 	// whenever the stored chunks changed since; gen counts those changes.
@@ -289,6 +290,14 @@ func (s *SQLite) Close() error {
 	s.stop()
 	s.kwMu.Unlock()
 	s.bgDone.Wait()
+	s.cacheMu.Lock()
+	wrote := s.wrote
+	s.cacheMu.Unlock()
+	if wrote {
+		// Reports stored by this process (an ingest) go into the cache
+		// too, so the next open need not read them from the chunk table.
+		s.Refresh(context.Background())
+	}
 	s.writeCache() // best effort: the next open reads SQLite instead
 	if s.ver != nil {
 		s.ver.Close()
@@ -365,6 +374,9 @@ func (s *SQLite) PutBatch(ctx context.Context, ps []rag.Prepared) ([]rag.IngestS
 	}
 	statuses := make([]rag.IngestStatus, len(ps))
 	errs := make([]error, len(ps))
+	s.cacheMu.Lock()
+	s.wrote = true
+	s.cacheMu.Unlock()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	err := retryBusy(ctx, func() error { return s.putBatch(ctx, ps, fts, statuses) })
