@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fazhi/httpapi"
 	"fazhi/ingest"
@@ -32,11 +33,15 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 type fakeEngine struct {
 	mu sync.Mutex
 
-	answer    rag.Answer
-	askErr    error
-	pieces    []string // streamed by AskStream before it returns answer
-	streamErr error    // returned by AskStream after streaming pieces
-	questions []rag.Question
+	answer rag.Answer
+	askErr error
+	// waitForCancel makes Ask wait (up to 10 s) for its context to end and
+	// return its error, as the engine does when a request times out.
+	waitForCancel bool
+	cancelled     bool
+	pieces        []string // streamed by AskStream before it returns answer
+	streamErr     error    // returned by AskStream after streaming pieces
+	questions     []rag.Question
 
 	reports []rag.ReportInfo
 	facts   []ingest.Fact
@@ -71,7 +76,21 @@ func (f *fakeEngine) Ask(ctx context.Context, q rag.Question) (rag.Answer, error
 		panic("boom")
 	}
 	f.questions = append(f.questions, q)
+	if f.waitForCancel {
+		select {
+		case <-ctx.Done():
+			f.cancelled = true
+			return rag.Answer{}, fmt.Errorf("ask: %w", ctx.Err())
+		case <-time.After(10 * time.Second): // never cancelled: answer, and the test fails
+		}
+	}
 	return f.answer, f.askErr
+}
+
+func (f *fakeEngine) sawCancel() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cancelled
 }
 
 func (f *fakeEngine) AskStream(ctx context.Context, q rag.Question, onChunk func(string) error) (rag.Answer, error) {

@@ -303,12 +303,14 @@ func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, q rag.Questi
 			s.engineError(w, r, "chat stream", err)
 			return
 		}
-		if r.Context().Err() != nil {
+		if errors.Is(r.Context().Err(), context.Canceled) {
 			return // the client is gone
 		}
 		msg := "internal error"
 		var busy *ratelimit.BusyError
 		switch {
+		case errors.Is(r.Context().Err(), context.DeadlineExceeded):
+			msg = "the request timed out"
 		case shutdown:
 			msg = "the server is shutting down: ask again"
 		case errors.As(err, &busy):

@@ -79,6 +79,11 @@ type Config struct {
 	// waiting for its answer goes on before it ends with an error event,
 	// default 5 s.
 	ShutdownGrace time.Duration
+	// RequestTimeout bounds a request's work: past it the work is
+	// cancelled and the client gets 504 (a stream, an error event),
+	// default DefaultRequestTimeout, a little under WriteTimeout, after
+	// which nothing could be written anyway.
+	RequestTimeout time.Duration
 }
 
 // Defaults applied by New to zero Config fields.
@@ -90,7 +95,12 @@ const (
 	DefaultModelName        = "fazhi"
 	DefaultHeartbeat        = 10 * time.Second
 	DefaultShutdownGrace    = 5 * time.Second
+	DefaultRequestTimeout   = WriteTimeout - 5*time.Second
 )
+
+// WriteTimeout is how long NewHTTPServer's server has to write a
+// response, streams included.
+const WriteTimeout = 2 * time.Minute
 
 // The reasons of fazhi_http_refusals_total.
 const (
@@ -143,6 +153,9 @@ func New(eng Engine, cfg Config, log *slog.Logger) *Server {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = DefaultHeartbeat
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = DefaultShutdownGrace
 	}
@@ -177,7 +190,7 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute, // uploads up to MaxUploadBytes
-		WriteTimeout:      2 * time.Minute, // covers SSE streams of reasonable length
+		WriteTimeout:      WriteTimeout,    // covers SSE streams of reasonable length
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
@@ -223,6 +236,12 @@ func (s *Server) routes() {
 // and the request log.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// The work stops when its response could no longer be written: the
+	// connection's write deadline would cut it, and the engine would go on
+	// for nobody.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
 	rec := &statusRecorder{ResponseWriter: w}
 	var who client
 	_, pattern := s.mux.Handler(r)
@@ -407,7 +426,7 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 func (s *Server) engineError(w http.ResponseWriter, r *http.Request, op string, err error) {
 	var busy *ratelimit.BusyError
 	switch {
-	case r.Context().Err() != nil:
+	case errors.Is(r.Context().Err(), context.Canceled):
 		// The client went away, which canceled the work: whatever error
 		// that surfaced as (a driver's "interrupted", a model client's
 		// wrapped cancel), it is no server fault. The status is for the
@@ -421,7 +440,7 @@ func (s *Server) engineError(w http.ResponseWriter, r *http.Request, op string, 
 		writeError(w, http.StatusBadRequest, "question: must not be empty")
 	case errors.Is(err, rag.ErrLimit):
 		writeError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(r.Context().Err(), context.DeadlineExceeded):
 		s.log.Warn("engine timed out", "op", op, "err", err)
 		writeError(w, http.StatusGatewayTimeout, "the request timed out")
 	default:

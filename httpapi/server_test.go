@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"fazhi/httpapi"
 	"fazhi/rag"
@@ -438,5 +439,17 @@ func TestNewHTTPServerTimeouts(t *testing.T) {
 	}
 	if srv.WriteTimeout < 60e9 {
 		t.Errorf("WriteTimeout = %v, too short for streamed answers", srv.WriteTimeout)
+	}
+}
+
+// A request whose work outlives RequestTimeout is cancelled and answered
+// 504 while the response can still be written.
+func TestRequestTimeout(t *testing.T) {
+	eng := &fakeEngine{answer: yumenAnswer(), waitForCancel: true}
+	s := httpapi.New(eng, httpapi.Config{RatePerMinute: -1, RequestTimeout: 50 * time.Millisecond}, nil)
+	rec := postJSON(t, s, "/v1/ask", `{"question":"渔门镇2020年调解了多少矛盾纠纷？"}`)
+	wantError(t, rec, http.StatusGatewayTimeout)
+	if !eng.sawCancel() {
+		t.Error("the engine's context was not cancelled at the request timeout")
 	}
 }
