@@ -225,12 +225,13 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 		if len(fs) == 0 {
 			return nil
 		}
-		idf := &idfTable{n: fs[0].ReportSentences, df: make(map[string]int, len(ft.tokens))}
+		df := make(map[string]int, len(ft.tokens))
 		for _, t := range ft.tokens {
 			if n := counts[t][r.ID]; n > 0 {
-				idf.df[t] = n
+				df[t] = n
 			}
 		}
+		idf := idfFromCounts(fs[0].ReportSentences, df)
 		m := groups.matcher(idf)
 		if m.empty() && metric == "" {
 			return nil

@@ -188,9 +188,6 @@ func newDocFact(f ingest.Fact, context string, grams func(string) gramSet) docFa
 	}
 	df.quote = grams(f.Quote)
 	df.years = yearsIn(df.clause)
-	for _, y := range df.years {
-		df.otherYear = df.otherYear || y != strconv.Itoa(f.Year)
-	}
 	if isFurniture(f.Quote) {
 		t := stripFurniture(f.Quote)
 		df.furniture = t == "" || isFurniture(t)
@@ -234,7 +231,6 @@ type docFact struct {
 	clause                string
 	furniture             bool     // its sentence is page furniture through and through: never an answer
 	years                 []string // the years its clause names ("2022年受理365件")
-	otherYear             bool     // one of them is not the year of its report
 }
 
 // prevClause returns the clause of sentence just before clause, or "".

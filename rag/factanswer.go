@@ -140,7 +140,7 @@ func figureFeatureValues(q Query, fq figureQuestion, m *matcher, f *docFact) []f
 		b2f(!changeQ && containsAny(f.clause, changeWords...)),
 		b2f(q.Year != 0 && len(ys) == 1 && ys[0] == fq.year),
 		b2f(q.Year != 0 && len(ys) > 0 && !contains(ys, fq.year)),
-		b2f(q.Year == 0 && f.otherYear),
+		b2f(q.Year == 0 && slices.ContainsFunc(f.years, func(y string) bool { return y != strconv.Itoa(f.Year) })),
 		b2f(isTarget(f) && !asksTarget),
 		b2f(planSection(f.Section) != fq.asksPlan),
 		b2f(!asksNew && containsAny(f.clause, "新增", "新培养", "新建", "新发展", "新聘")),

@@ -35,6 +35,16 @@ func newIDF(sets []gramSet) *idfTable {
 	return &idfTable{n: len(sets), sets: sets, df: map[string]int{}}
 }
 
+// idfFromCounts is the inverse document frequencies over n texts of
+// which df[term] hold each term (a term not in df: none), as counted
+// elsewhere (a report's stored sentence count and term counts).
+func idfFromCounts(n int, df map[string]int) *idfTable {
+	if df == nil {
+		df = map[string]int{}
+	}
+	return &idfTable{n: n, df: df}
+}
+
 // docFreq is how many of the texts hold term.
 func (t *idfTable) docFreq(term string) int {
 	if d, ok := t.df[term]; ok {
@@ -191,13 +201,11 @@ func (pgs preparedGroups) matcher(idf *idfTable) *matcher {
 			ws := make([]float64, len(toks))
 			for j, t := range toks {
 				ws[j] = idf.weight(t)
-			}
-			sg.forms, sg.ws = append(sg.forms, toks), append(sg.ws, ws)
-			if i == 0 {
-				for _, t := range toks {
-					sg.weight += idf.weight(t)
+				if i == 0 {
+					sg.weight += ws[j]
 				}
 			}
+			sg.forms, sg.ws = append(sg.forms, toks), append(sg.ws, ws)
 		}
 		if len(sg.forms) == 0 {
 			continue
@@ -207,8 +215,8 @@ func (pgs preparedGroups) matcher(idf *idfTable) *matcher {
 		}
 		sg.focus = g.focus
 		if sg.weight == 0 {
-			for _, t := range sg.forms[0] {
-				sg.weight += idf.weight(t)
+			for _, w := range sg.ws[0] {
+				sg.weight += w
 			}
 		}
 		m.groups = append(m.groups, sg)
