@@ -72,9 +72,13 @@ type townName struct {
 var ethnicRe = regexp.MustCompile(`(?:(?:蒙古|维吾尔|土家|哈萨克|傈僳|拉祜|东乡|纳西|景颇|柯尔克孜|布依|达斡尔|仫佬|仡佬|锡伯|鄂温克|鄂伦春|赫哲|[彝藏回苗壮满侗瑶白傣黎佤畲水羌土朝])族)+$`)
 
 var (
-	yearInQ   = regexp.MustCompile(`((?:19|20)\d{2})\s*年?`)
-	unknownZh = regexp.MustCompile(`([\p{Han}]{2,4}?)(镇|乡|街道)`)
-	latinWord = regexp.MustCompile(`[A-Za-z]+(?:['’][A-Za-z]*)?`)
+	yearInQ = regexp.MustCompile(`((?:19|20)\d{2})\s*年?`)
+	// scopeWords say which towns a question ranges over, not what it
+	// asks about: "所有镇", "各街道", "哪个乡镇", "全县各镇（街道）". Kept as
+	// terms they would ask every sentence for 所有 or 镇调 ("哪个镇调解").
+	scopeWords = regexp.MustCompile(`(?:全[县区市省])?(?:各个|各|所有|每个|每一个|哪个|哪一个|哪些)(?:乡镇|镇街|镇|乡|街道)(?:[（(]街道[)）])?`)
+	unknownZh  = regexp.MustCompile(`([\p{Han}]{2,4}?)(镇|乡|街道)`)
+	latinWord  = regexp.MustCompile(`[A-Za-z]+(?:['’][A-Za-z]*)?`)
 )
 
 var notTownPrefix = map[string]bool{"各": true, "哪个": true, "哪": true, "全": true, "本": true, "我": true, "该": true, "每个": true, "所有": true, "城": true, "乡": true, "村": true, "两个": true, "几个": true, "那个": true, "这个": true, "其他": true, "其它": true}
@@ -553,6 +557,7 @@ var keepWords = []string{
 	"共同", "公共", "和谐", "和解", "及时", "以及", "要求", "重要", "主要", "必要", "要点", "由于", "自由",
 	"被告", "将来", "把关", "目的", "的确", "是否", "但是", "还是", "就是", "了解", "为了", "除了", "有序",
 	"有力", "有待", "都市", "首都", "共建", "共享", "总共", "中共", "共青团", "涉及", "以及",
+	"聘请", "申请", "邀请", "提请", "请示", "请求", "报请",
 }
 
 // removeFillers blanks out question words and fillers, sparing the words
@@ -608,6 +613,7 @@ func termGroups(text string, q Query, towns []townName, g *Glossary) []TermGroup
 		return out
 	}
 	s := stripTowns(text, towns)
+	s = scopeWords.ReplaceAllString(s, " ")
 	s = yearInQ.ReplaceAllString(s, " ")
 	s = howManyRe.ReplaceAllString(s, string(askMark))
 	s = removeFillers(s)

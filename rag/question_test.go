@@ -244,3 +244,36 @@ func TestKindEnglishNounsAreNotCounts(t *testing.T) {
 		})
 	}
 }
+
+// The towns a question ranges over ("所有镇", "各街道", "哪个镇") are its
+// scope, not its subject: they make no term. Words holding a filler
+// character ("聘请", "申请") stay whole.
+func TestTermGroupsLeaveScopeWords(t *testing.T) {
+	g := DefaultGlossary()
+	tests := []struct {
+		q    string
+		want []string // the groups, by the words they came from
+	}{
+		{"所有镇2021年一共调处了多少矛盾纠纷？", []string{"调处", "矛盾纠纷"}},
+		{"哪个镇调解的矛盾纠纷最多？", []string{"调解", "矛盾纠纷"}},
+		{"各镇聘请了多少名法律顾问？", []string{"聘请", "法律顾问"}},
+		{"全县各镇（街道）开展普法宣传活动多少场？", []string{"开展普法宣传活动"}},
+		{"哪个街道的法律顾问最多？", []string{"法律顾问"}},
+		{"每个乡镇受理了多少件行政复议申请？", []string{"受理", "行政复议申请"}},
+		{"哪些镇街邀请律师开展讲座？", []string{"邀请律师开展讲座"}},
+		// Not a scope: the whole town (a report's own total) and every village.
+		{"全镇调解矛盾纠纷多少件？", []string{"全镇调解矛盾纠纷"}},
+		{"每个村都配备了法律顾问吗？", []string{"每个村", "配备", "法律顾问"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.q, func(t *testing.T) {
+			var got []string
+			for _, tg := range termGroups(tt.q, Query{Lang: detectLang(tt.q)}, nil, g) {
+				got = append(got, tg.From)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("groups %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
