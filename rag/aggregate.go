@@ -7,7 +7,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,14 +34,23 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 		}
 		a.Citations = append(a.Citations, citation(c.rep, c.fact.Section, c.fact.Quote))
 	}
-	sorted := append([]factCandidate(nil), picked...)
+	// Largest first (smallest for "min"), ties in scope order: an order
+	// of indexes, as the candidates are large to move.
+	order := make([]int, len(picked))
+	for i := range order {
+		order[i] = i
+	}
 	desc := q.Aggregate != "min"
-	sort.SliceStable(sorted, func(i, j int) bool {
+	slices.SortStableFunc(order, func(a, b int) int {
 		if desc {
-			return sorted[i].fact.Value > sorted[j].fact.Value
+			return cmp.Compare(picked[b].fact.Value, picked[a].fact.Value)
 		}
-		return sorted[i].fact.Value < sorted[j].fact.Value
+		return cmp.Compare(picked[a].fact.Value, picked[b].fact.Value)
 	})
+	sorted := make([]factCandidate, len(picked))
+	for k, i := range order {
+		sorted[k] = picked[i]
+	}
 	var lines []string
 	const maxLines = 30
 	for i, c := range sorted {
@@ -104,6 +112,7 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 	}
 	a.Answer = body
 	a.Table = figureTable(q, sorted, missing)
+	a.Table.trim(MaxAnswerTableRows)
 	return a, nil
 }
 
@@ -198,19 +207,19 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 		}
 		slices.Sort(fq.Places)
 	}
-	rows, err := e.metricFacts(ctx, fq)
+	set, err := e.metricFacts(ctx, fq)
 	if err != nil {
 		return nil, false, err
 	}
-	byReport := map[string][]MetricFact{}
-	for _, f := range rows {
+	byReport := map[string][]int{} // report ID → its rows in set
+	for i, f := range set.rows {
 		if !inScope[f.ReportID] {
 			continue
 		}
 		if !f.HasContext || f.ReportSentences == 0 {
 			return nil, false, nil
 		}
-		byReport[f.ReportID] = append(byReport[f.ReportID], f)
+		byReport[f.ReportID] = append(byReport[f.ReportID], i)
 	}
 	if len(byReport) == 0 {
 		return nil, true, nil
@@ -220,10 +229,11 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 		return nil, false, err
 	}
 	model, qf := &fitted().Figure, figureAsks(q)
-	score := func(r ReportInfo) []factCandidate {
-		fs := byReport[r.ID]
-		if len(fs) == 0 {
-			return nil
+	texts := set.textsOf()
+	score := func(out []factCandidate, r ReportInfo) []factCandidate {
+		is := byReport[r.ID]
+		if len(is) == 0 {
+			return out
 		}
 		df := make(map[string]int, len(ft.tokens))
 		for _, t := range ft.tokens {
@@ -231,16 +241,15 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 				df[t] = n
 			}
 		}
-		idf := idfFromCounts(fs[0].ReportSentences, df)
+		idf := idfFromCounts(set.rows[is[0]].ReportSentences, df)
 		m := groups.matcher(idf)
 		if m.empty() && metric == "" {
-			return nil
+			return out
 		}
-		var out []factCandidate
-		for _, f := range fs {
-			fact := f.Fact
+		for _, i := range is {
+			fact := set.rows[i].Fact
 			fact.Source, fact.Town, fact.Year = r.Source, r.Unit(), r.Year
-			d := newDocFact(fact, f.Context, ft.in)
+			d := texts[i].docFact(fact, ft.in)
 			if c, ok := scoreFact(q, qf, m, model, r, &d); ok && (keep == nil || keep(c)) {
 				out = append(out, c)
 			}
@@ -256,12 +265,25 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, r := range scope[p*len(scope)/parts : (p+1)*len(scope)/parts] {
-				scored[p] = append(scored[p], score(r)...)
+			part, rows := scope[p*len(scope)/parts:(p+1)*len(scope)/parts], 0
+			for _, r := range part {
+				rows += len(byReport[r.ID])
+			}
+			scored[p] = make([]factCandidate, 0, rows)
+			for _, r := range part {
+				scored[p] = score(scored[p], r)
 			}
 		}()
 	}
 	wg.Wait()
+	if parts == 1 {
+		return scored[0], true, nil
+	}
+	n := 0
+	for _, part := range scored {
+		n += len(part)
+	}
+	cands = make([]factCandidate, 0, n)
 	for _, part := range scored {
 		cands = append(cands, part...)
 	}
@@ -280,39 +302,44 @@ const maxFactPlaces = 200
 // threshold, or any score when metric is set: then only figures of that
 // metric count). Reports in scope without one are missing.
 func bestPerReport(cands []factCandidate, scope []ReportInfo, metric string, threshold float64) (picked []factCandidate, missing []ReportInfo) {
-	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	floor := threshold
 	if metric != "" {
-		kept := cands[:0:0]
-		for _, c := range cands {
-			if c.fact.Metric == metric {
-				kept = append(kept, c)
-			}
+		floor = math.Inf(-1)
+		if slices.ContainsFunc(cands, func(c factCandidate) bool { return c.fact.Metric != metric }) {
+			cands = slices.DeleteFunc(slices.Clone(cands), func(c factCandidate) bool { return c.fact.Metric != metric })
 		}
-		cands, floor = kept, math.Inf(-1)
 	}
-	best := map[string]factCandidate{}
-	if len(cands) > 0 && cands[0].score >= floor {
-		top := cands[0].fact
-		adj := func(c factCandidate) float64 {
+	// The candidates best first (ties in their order): an order of
+	// indexes, as the candidates are large to move.
+	order := make([]int, len(cands))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cands[b].score, cands[a].score) })
+	best := map[string]int{} // report ID → its best candidate
+	if len(cands) > 0 && cands[order[0]].score >= floor {
+		top := cands[order[0]].fact
+		adj := func(c *factCandidate) float64 {
 			sc := c.score
 			if top.Metric != "" && c.fact.Metric == top.Metric {
 				sc += 0.1
 			}
 			return sc
 		}
-		for _, c := range cands {
+		for _, i := range order {
+			c := &cands[i]
 			if c.score < floor || unitClass(c.fact.Unit) != unitClass(top.Unit) {
 				continue
 			}
-			if b, ok := best[c.rep.ID]; !ok || adj(c) > adj(b) {
-				best[c.rep.ID] = c
+			if b, ok := best[c.rep.ID]; !ok || adj(c) > adj(&cands[b]) {
+				best[c.rep.ID] = i
 			}
 		}
 	}
+	picked = make([]factCandidate, 0, len(best))
 	for _, r := range scope {
-		if c, ok := best[r.ID]; ok {
-			picked = append(picked, c)
+		if i, ok := best[r.ID]; ok {
+			picked = append(picked, cands[i])
 		} else {
 			missing = append(missing, r)
 		}

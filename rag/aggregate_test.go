@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -121,5 +122,52 @@ func TestAggregateSeesNewReports(t *testing.T) {
 	}
 	if after.Table == nil || len(after.Table.Rows)+len(after.Table.Missing) != len(before.Table.Rows)+len(before.Table.Missing)+added {
 		t.Errorf("after adding %d reports: %d figures and %d missing, before %d and %d", added, len(after.Table.Rows), len(after.Table.Missing), len(before.Table.Rows), len(before.Table.Missing))
+	}
+}
+
+// TestAnswerTableTrimmed asks a total over more reports than an answer's
+// table lists: the answer lists the largest figures first and counts what
+// it leaves out, and the metric's whole table still has every row.
+func TestAnswerTableTrimmed(t *testing.T) {
+	ctx := context.Background()
+	e, _ := seedEngine(t)
+	_, texts := benchSeedTexts(t)
+	for _, r := range lookalike.Generate(texts, 2*rag.MaxAnswerTableRows, rand.New(rand.NewPCG(15, 3))) {
+		if _, err := e.IngestFile(ctx, r.Name, []byte(r.Text)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := mustAsk(t, e, rag.Question{Text: "所有镇一共调解了多少件矛盾纠纷？"})
+	tab := a.Table
+	if tab == nil {
+		t.Fatalf("no table: %q", a.Answer)
+	}
+	if len(tab.Rows) != rag.MaxAnswerTableRows || tab.RowsOmitted == 0 {
+		t.Fatalf("%d rows listed, %d left out: want %d listed and some left out", len(tab.Rows), tab.RowsOmitted, rag.MaxAnswerTableRows)
+	}
+	if len(tab.Missing) > rag.MaxAnswerTableRows || tab.MissingOmitted > 0 && len(tab.Missing) != rag.MaxAnswerTableRows {
+		t.Errorf("%d missing listed, %d left out", len(tab.Missing), tab.MissingOmitted)
+	}
+	for i := 1; i < len(tab.Rows); i++ {
+		if tab.Rows[i].Value > tab.Rows[i-1].Value {
+			t.Fatalf("row %d (%v) above row %d (%v): want the largest first", i, tab.Rows[i].Value, i-1, tab.Rows[i-1].Value)
+		}
+	}
+	reports, err := e.Reports(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(tab.Rows) + tab.RowsOmitted + len(tab.Missing) + tab.MissingOmitted; got != len(reports) {
+		t.Errorf("rows, missing and those left out add up to %d, want the %d reports", got, len(reports))
+	}
+	if !strings.Contains(a.Answer, strconv.Itoa(len(tab.Rows)+tab.RowsOmitted)+"份报告") {
+		t.Errorf("the answer does not total every figure (%d): %q", len(tab.Rows)+tab.RowsOmitted, a.Answer[:min(len(a.Answer), 200)])
+	}
+	whole, err := e.MetricTable(ctx, "disputes_mediated", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole.RowsOmitted != 0 || whole.MissingOmitted != 0 || len(whole.Rows)+len(whole.Missing) != len(reports) {
+		t.Errorf("the metric's table: %d rows, %d missing, %d and %d left out; want all %d reports", len(whole.Rows), len(whole.Missing), whole.RowsOmitted, whole.MissingOmitted, len(reports))
 	}
 }

@@ -173,27 +173,59 @@ func (e *Engine) buildDoc(ctx context.Context, ri ReportInfo) (*reportDoc, error
 // newDocFact prepares figure f, stated after the sentences context, for
 // scoring: its clause and the gram sets grams makes of its texts.
 func newDocFact(f ingest.Fact, context string, grams func(string) gramSet) docFact {
-	df := docFact{Fact: f, clause: f.Subject}
+	t := textsOf(f, context)
+	return t.docFact(f, grams)
+}
+
+// factTexts are what newDocFact reads from a stated figure whatever the
+// question: its clause, the texts its gram sets are made of, the years its
+// clause names and whether it is page furniture. A total over many
+// reports keeps them with the figures it reads, so that only the gram
+// sets, which depend on the question's terms, are made per question.
+type factTexts struct {
+	clause             string
+	local              string   // its subject and clause
+	inherited, context string   // with the clause before; with the sentences before ("" when none)
+	years              []string // the years its clause names
+	furniture          bool
+}
+
+// textsOf reads figure f, stated after the sentences context.
+func textsOf(f ingest.Fact, context string) factTexts {
+	t := factTexts{clause: f.Subject}
 	if at := valueAt(f); at >= 0 {
-		df.clause = clauseAround(f.Quote, at)
+		t.clause = clauseAround(f.Quote, at)
 	} else if at := strings.Index(f.Quote, f.Subject); at >= 0 {
-		df.clause = clauseAround(f.Quote, at+len(f.Subject)/2)
+		t.clause = clauseAround(f.Quote, at+len(f.Subject)/2)
 	}
-	df.subject = grams(f.Subject)
-	df.local = grams(f.Subject + " " + df.clause)
+	t.local = f.Subject + " " + t.clause
 	// "排查矛盾纠纷58起，调处成功56起": the second clause leaves out
 	// what it counts; the clause before says it.
-	if pc := prevClause(f.Quote, df.clause); pc != "" {
-		df.inherited = grams(f.Subject + " " + df.clause + " " + pc)
+	if pc := prevClause(f.Quote, t.clause); pc != "" {
+		t.inherited = t.local + " " + pc
 	}
-	df.quote = grams(f.Quote)
-	df.years = yearsIn(df.clause)
+	t.years = yearsIn(t.clause)
 	if isFurniture(f.Quote) {
-		t := stripFurniture(f.Quote)
-		df.furniture = t == "" || isFurniture(t)
+		s := stripFurniture(f.Quote)
+		t.furniture = s == "" || isFurniture(s)
 	}
 	if context != "" {
-		df.context = grams(context + f.Quote)
+		t.context = context + f.Quote
+	}
+	return t
+}
+
+// docFact is figure f, whose texts t are, with the gram sets grams makes.
+func (t *factTexts) docFact(f ingest.Fact, grams func(string) gramSet) docFact {
+	df := docFact{Fact: f, clause: t.clause, years: t.years, furniture: t.furniture}
+	df.subject = grams(f.Subject)
+	df.local = grams(t.local)
+	if t.inherited != "" {
+		df.inherited = grams(t.inherited)
+	}
+	df.quote = grams(f.Quote)
+	if t.context != "" {
+		df.context = grams(t.context)
 	}
 	return df
 }

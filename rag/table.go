@@ -20,6 +20,30 @@ type Table struct {
 	By      string       `json:"by"`     // what the rows vary over: "place" (bars) or "year" (a line)
 	Rows    []TableRow   `json:"rows"`
 	Missing []TableEntry `json:"missing"` // reports in scope that do not state the figure
+	// RowsOmitted and MissingOmitted count the rows and the reports
+	// without the figure an answer's table leaves out past its first
+	// MaxAnswerTableRows: an answer over a province is read, not
+	// downloaded. The whole table is MetricTable's (GET /v1/table, its
+	// CSV and .xlsx), which leaves nothing out.
+	RowsOmitted    int `json:"rows_omitted,omitempty"`
+	MissingOmitted int `json:"missing_omitted,omitempty"`
+}
+
+// MaxAnswerTableRows is the most rows, and the most reports without the
+// figure, an answer's table lists.
+const MaxAnswerTableRows = 50
+
+// trim leaves out the rows and missing reports past the first n of each,
+// counting them.
+func (t *Table) trim(n int) {
+	if len(t.Rows) > n {
+		t.RowsOmitted += len(t.Rows) - n
+		t.Rows = t.Rows[:n:n]
+	}
+	if len(t.Missing) > n {
+		t.MissingOmitted += len(t.Missing) - n
+		t.Missing = t.Missing[:n:n]
+	}
 }
 
 // TableRow is one report's figure.

@@ -89,11 +89,32 @@ func countTerms(chunks []Hit, terms []string) map[string]map[string]int {
 
 // factRows keeps the figures the fact query returned, by query, until the
 // store changes: a total asked again, or another question of the same
-// metric and scope, reads no row again.
+// metric and scope, reads no row again, nor the texts of its figures.
 type factRows struct {
 	mu      sync.Mutex
 	version int64
-	rows    map[string][]MetricFact // FactQuery's key → its figures
+	sets    map[string]*factSet // FactQuery's key → its figures
+}
+
+// factSet is the figures one fact query returned, with the texts each is
+// scored on (textsOf), read once when first needed.
+type factSet struct {
+	rows  []MetricFact
+	once  sync.Once
+	texts []factTexts // by row, once made
+}
+
+// textsOf returns the texts of every row, by row.
+func (s *factSet) textsOf() []factTexts {
+	s.once.Do(func() {
+		s.texts = make([]factTexts, len(s.rows))
+		for i, f := range s.rows {
+			if f.HasContext {
+				s.texts[i] = textsOf(f.Fact, f.Context)
+			}
+		}
+	})
+	return s.texts
 }
 
 // maxFactQueries bounds the queries kept: past it they start again.
@@ -101,29 +122,30 @@ const maxFactQueries = 16
 
 // metricFacts returns the store's MetricFacts for q, kept until the store
 // changes. The rows are shared: callers do not change them.
-func (e *Engine) metricFacts(ctx context.Context, q FactQuery) ([]MetricFact, error) {
+func (e *Engine) metricFacts(ctx context.Context, q FactQuery) (*factSet, error) {
 	e.mu.RLock()
 	v := e.version
 	e.mu.RUnlock()
 	key := q.Metric + "\x00" + strconv.Itoa(q.Year) + "\x00" + strings.Join(q.Places, "\x00")
 	fr := &e.factRows
 	fr.mu.Lock()
-	if fr.rows == nil || fr.version != v || len(fr.rows) >= maxFactQueries {
-		fr.rows, fr.version = map[string][]MetricFact{}, v
+	if fr.sets == nil || fr.version != v || len(fr.sets) >= maxFactQueries {
+		fr.sets, fr.version = map[string]*factSet{}, v
 	}
-	rows, ok := fr.rows[key]
+	set, ok := fr.sets[key]
 	fr.mu.Unlock()
 	if ok {
-		return rows, nil
+		return set, nil
 	}
 	rows, err := e.store.MetricFacts(ctx, q)
 	if err != nil {
 		return nil, err
 	}
+	set = &factSet{rows: rows}
 	fr.mu.Lock()
 	if fr.version == v {
-		fr.rows[key] = rows
+		fr.sets[key] = set
 	}
 	fr.mu.Unlock()
-	return rows, nil
+	return set, nil
 }

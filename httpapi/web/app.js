@@ -220,10 +220,13 @@
     table.appendChild(tbody);
     wrap.appendChild(table);
     fig.appendChild(wrap);
+    if (t.rows_omitted) {
+      fig.appendChild(el("p", "missing", "另有" + t.rows_omitted + "份报告未列出；完整表格见“数据”页（可下载 CSV、Excel）。"));
+    }
     if (t.missing && t.missing.length) {
       fig.appendChild(el("p", "missing", "未提及此项数字：" + t.missing.map(function (m) {
         return rowLabel({ by: "place" }, { place: m.place, year: m.year, source: m.source });
-      }).join("、")));
+      }).join("、") + (t.missing_omitted ? "等" + (t.missing.length + t.missing_omitted) + "份" : "")));
     }
     return fig;
   }
