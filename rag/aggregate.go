@@ -249,7 +249,7 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 		for _, i := range is {
 			fact := set.rows[i].Fact
 			fact.Source, fact.Town, fact.Year = r.Source, r.Unit(), r.Year
-			d := texts[i].docFact(fact, ft.in)
+			d := texts[i].docFactTerms(fact, ft)
 			if c, ok := scoreFact(q, qf, m, model, r, &d); ok && (keep == nil || keep(c)) {
 				out = append(out, c)
 			}
@@ -405,6 +405,36 @@ func isHanBigram(t string) bool {
 	r1, n := utf8.DecodeRuneInString(t)
 	r2, m := utf8.DecodeRuneInString(t[n:])
 	return n+m == len(t) && unicode.Is(unicode.Han, r1) && unicode.Is(unicode.Han, r2)
+}
+
+// inHolding is in(text) for a text cut from which part is (part's gram
+// set, made by in): the Han bigrams of part stand in text, and a bigram
+// part lacks is looked for in text[:end] only, where the caller knows the
+// rest of text holds none of those (the text after end is part).
+func (ft factTerms) inHolding(text string, part gramSet, end int) gramSet {
+	var g gramSet
+	var all gramSet
+	for _, t := range ft.tokens {
+		var has bool
+		if isHanBigram(t) {
+			has = part.has(t) || strings.Contains(text[:end], t)
+		} else {
+			if all == nil {
+				all = gramsOf(text)
+			}
+			has = all.has(t)
+		}
+		if has {
+			if g == nil {
+				g = gramSet{}
+			}
+			g[t] = struct{}{}
+		}
+	}
+	if len(g) == len(part) && subset(g, part) {
+		return part // the same grams: share them
+	}
+	return g
 }
 
 // in returns the gram set of text restricted to the terms.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"fazhi/eval"
 	"fazhi/internal/lookalike"
 	"fazhi/rag"
 )
@@ -169,5 +170,37 @@ func TestAnswerTableTrimmed(t *testing.T) {
 	}
 	if whole.RowsOmitted != 0 || whole.MissingOmitted != 0 || len(whole.Rows)+len(whole.Missing) != len(reports) {
 		t.Errorf("the metric's table: %d rows, %d missing, %d and %d left out; want all %d reports", len(whole.Rows), len(whole.Missing), whole.RowsOmitted, whole.MissingOmitted, len(reports))
+	}
+}
+
+// TestFactGramsAgree prepares every figure of the seeds and the real
+// reports for the terms of every real and public question the way a
+// total over the fact table does, with fewer searches, and as the
+// sentence path does: the gram sets are the same.
+func TestFactGramsAgree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests 45 reports")
+	}
+	ctx := context.Background()
+	e := mustRealEngine(t)
+	var questions []string
+	for _, f := range []string{"../testdata/real/qa.jsonl", "../testdata/eval/seed-qa.jsonl", "../testdata/eval/fazhi-qa.jsonl"} {
+		cases, err := eval.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cases {
+			questions = append(questions, c.Question)
+		}
+	}
+	questions = append(questions, aggregateQuestions...)
+	for _, q := range questions {
+		n, err := e.FactGramsAgree(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if n < 250 {
+			t.Fatalf("%s: compared %d figures, want every figure of the 45 reports (over 250)", q, n)
+		}
 	}
 }

@@ -186,6 +186,9 @@ type factTexts struct {
 	clause             string
 	local              string   // its subject and clause
 	inherited, context string   // with the clause before; with the sentences before ("" when none)
+	prevClause         string   // the clause before, as inherited adds it
+	prevLen            int      // how much of context stands before the figure's sentence
+	cut                bool     // clause was cut from the sentence at clause marks
 	years              []string // the years its clause names
 	furniture          bool
 }
@@ -194,15 +197,15 @@ type factTexts struct {
 func textsOf(f ingest.Fact, context string) factTexts {
 	t := factTexts{clause: f.Subject}
 	if at := valueAt(f); at >= 0 {
-		t.clause = clauseAround(f.Quote, at)
+		t.clause, t.cut = clauseAround(f.Quote, at), true
 	} else if at := strings.Index(f.Quote, f.Subject); at >= 0 {
-		t.clause = clauseAround(f.Quote, at+len(f.Subject)/2)
+		t.clause, t.cut = clauseAround(f.Quote, at+len(f.Subject)/2), true
 	}
 	t.local = f.Subject + " " + t.clause
 	// "排查矛盾纠纷58起，调处成功56起": the second clause leaves out
 	// what it counts; the clause before says it.
 	if pc := prevClause(f.Quote, t.clause); pc != "" {
-		t.inherited = t.local + " " + pc
+		t.inherited, t.prevClause = t.local+" "+pc, pc
 	}
 	t.years = yearsIn(t.clause)
 	if isFurniture(f.Quote) {
@@ -210,9 +213,68 @@ func textsOf(f ingest.Fact, context string) factTexts {
 		t.furniture = s == "" || isFurniture(s)
 	}
 	if context != "" {
-		t.context = context + f.Quote
+		t.context, t.prevLen = context+f.Quote, len(context)
 	}
 	return t
+}
+
+// docFactTerms is docFact with the gram sets ft makes, found with fewer
+// searches: texts joined by a space hold the terms of each part and no
+// other (no token spans a space), and a text holds the Han bigrams of
+// any text cut from it. Gram sets equal to another are shared: no one
+// changes a docFact's sets.
+func (t *factTexts) docFactTerms(f ingest.Fact, ft factTerms) docFact {
+	df := docFact{Fact: f, clause: t.clause, years: t.years, furniture: t.furniture}
+	df.subject = ft.in(f.Subject)
+	clause := ft.in(t.clause)
+	df.local = union(df.subject, clause)
+	if t.inherited != "" {
+		df.inherited = union(df.local, ft.in(t.prevClause))
+	}
+	if t.cut {
+		df.quote = ft.inHolding(f.Quote, clause, len(f.Quote))
+	} else {
+		df.quote = ft.in(f.Quote)
+	}
+	if t.context != "" {
+		// The sentence is the end of context: a bigram it lacks can
+		// only stand before it or across the join.
+		_, n := utf8.DecodeRuneInString(f.Quote)
+		df.context = ft.inHolding(t.context, df.quote, t.prevLen+n)
+	}
+	return df
+}
+
+// union is the gram set holding a's and b's grams: a or b itself when it
+// holds the other's.
+func union(a, b gramSet) gramSet {
+	if len(b) == 0 || subset(b, a) {
+		return a
+	}
+	if len(a) == 0 || subset(a, b) {
+		return b
+	}
+	u := make(gramSet, len(a)+len(b))
+	for t := range a {
+		u[t] = struct{}{}
+	}
+	for t := range b {
+		u[t] = struct{}{}
+	}
+	return u
+}
+
+// subset says whether every gram of a is in b.
+func subset(a, b gramSet) bool {
+	if len(a) > len(b) {
+		return false
+	}
+	for t := range a {
+		if !b.has(t) {
+			return false
+		}
+	}
+	return true
 }
 
 // docFact is figure f, whose texts t are, with the gram sets grams makes.

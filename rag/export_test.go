@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -476,4 +478,43 @@ func (e *Engine) PlacesOf(ctx context.Context, question string) ([]string, strin
 	}
 	q := analyse(question, c.towns, e.gloss)
 	return q.Towns, q.UnknownTown, nil
+}
+
+// FactGramsAgree prepares every stated figure of every stored report for
+// the terms of question twice, as the sentence path does (newDocFact with
+// the terms' gram sets) and as a total over the fact table does
+// (docFactTerms), and returns how many figures it compared, or an error
+// naming the first that differ.
+func (e *Engine) FactGramsAgree(ctx context.Context, question string) (int, error) {
+	c, err := e.catalog(ctx)
+	if err != nil {
+		return 0, err
+	}
+	ft := newFactTerms(prepareGroups(analyse(question, c.towns, e.gloss).Groups).tokens())
+	n := 0
+	for _, r := range c.reports {
+		d, err := e.doc(ctx, r)
+		if err != nil {
+			return n, err
+		}
+		for _, df := range d.facts {
+			context := d.prev[df.Quote]
+			want := newDocFact(df.Fact, context, ft.in)
+			texts := textsOf(df.Fact, context)
+			got := texts.docFactTerms(df.Fact, ft)
+			for _, s := range []struct {
+				name      string
+				got, want gramSet
+			}{{"subject", got.subject, want.subject}, {"local", got.local, want.local}, {"inherited", got.inherited, want.inherited}, {"quote", got.quote, want.quote}, {"context", got.context, want.context}} {
+				if (s.got == nil) != (s.want == nil) || !maps.Equal(s.got, s.want) {
+					return n, fmt.Errorf("%s: figure %q of %q: %s grams %v, want %v", r.Source, df.Subject, df.Quote, s.name, s.got, s.want)
+				}
+			}
+			if got.clause != want.clause || !slices.Equal(got.years, want.years) || got.furniture != want.furniture {
+				return n, fmt.Errorf("%s: figure %q of %q: clause, years or furniture differ", r.Source, df.Subject, df.Quote)
+			}
+			n++
+		}
+	}
+	return n, nil
 }
