@@ -191,6 +191,30 @@ type factTexts struct {
 	cut                bool     // clause was cut from the sentence at clause marks
 	years              []string // the years its clause names
 	furniture          bool
+	kind               figureKind
+}
+
+// figureKind is what a figure's clause and section say it is, whatever
+// the question: the figure model's features ask it of every figure.
+type figureKind struct {
+	total  bool // "全镇", "累计", "共": a total
+	change bool // "增加", "同比": a change from another year
+	growth bool // a rate of change ("增长", "增幅")
+	target bool // a target or rule, not a result
+	isNew  bool // "新增", "新建": what is new this year
+	plan   bool // stated in a plan section (next year's work)
+}
+
+// figureKindOf reads figure f, whose clause is clause.
+func figureKindOf(f ingest.Fact, clause string) figureKind {
+	return figureKind{
+		total:  containsAny(clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计"),
+		change: containsAny(clause, changeWords...),
+		growth: containsAny(clause, "增长", "下降", "提高", "减少", "上升", "同比", "较上年", "增幅", "降幅"),
+		target: isBound(f.Approx) || containsAny(clause, "力争", "争取", "确保", "保持在", "目标", "力求", "计划"),
+		isNew:  containsAny(clause, "新增", "新培养", "新建", "新发展", "新聘"),
+		plan:   planSection(f.Section),
+	}
 }
 
 // textsOf reads figure f, stated after the sentences context.
@@ -208,6 +232,7 @@ func textsOf(f ingest.Fact, context string) factTexts {
 		t.inherited, t.prevClause = t.local+" "+pc, pc
 	}
 	t.years = yearsIn(t.clause)
+	t.kind = figureKindOf(f, t.clause)
 	if isFurniture(f.Quote) {
 		s := stripFurniture(f.Quote)
 		t.furniture = s == "" || isFurniture(s)
@@ -224,7 +249,7 @@ func textsOf(f ingest.Fact, context string) factTexts {
 // any text cut from it. Gram sets equal to another are shared: no one
 // changes a docFact's sets.
 func (t *factTexts) docFactTerms(f ingest.Fact, ft factTerms) docFact {
-	df := docFact{Fact: f, clause: t.clause, years: t.years, furniture: t.furniture}
+	df := docFact{Fact: f, clause: t.clause, years: t.years, furniture: t.furniture, kind: t.kind}
 	df.subject = ft.in(f.Subject)
 	clause := ft.in(t.clause)
 	df.local = union(df.subject, clause)
@@ -279,7 +304,7 @@ func subset(a, b gramSet) bool {
 
 // docFact is figure f, whose texts t are, with the gram sets grams makes.
 func (t *factTexts) docFact(f ingest.Fact, grams func(string) gramSet) docFact {
-	df := docFact{Fact: f, clause: t.clause, years: t.years, furniture: t.furniture}
+	df := docFact{Fact: f, clause: t.clause, years: t.years, furniture: t.furniture, kind: t.kind}
 	df.subject = grams(f.Subject)
 	df.local = grams(t.local)
 	if t.inherited != "" {
@@ -325,6 +350,7 @@ type docFact struct {
 	clause                string
 	furniture             bool     // its sentence is page furniture through and through: never an answer
 	years                 []string // the years its clause names ("2022年受理365件")
+	kind                  figureKind
 }
 
 // prevClause returns the clause of sentence just before clause, or "".

@@ -129,7 +129,7 @@ func figureFeatureValues(q Query, fq figureQuestion, m *matcher, f *docFact) []f
 	}
 	changeQ, asksTarget, asksNew := fq.changeQ, fq.asksTarget, fq.asksNew
 	ys := f.years
-	total := containsAny(f.clause, "全镇", "全乡", "全街道", "全年", "累计", "共", "总", "合计")
+	total := f.kind.total
 	unitOK := q.Units == nil || contains(q.Units, f.Unit)
 	return []float64{
 		subject, clause, inherited, sentence, context,
@@ -137,17 +137,17 @@ func figureFeatureValues(q Query, fq figureQuestion, m *matcher, f *docFact) []f
 		logCover(max(subject, clause, inherited)), logCover(max(sentence, context)),
 		b2f(q.Metric != "" && f.Metric == q.Metric),
 		b2f(q.Metric != "" && f.Metric != "" && f.Metric != q.Metric && !fuzzyMetric[q.Metric] && !fuzzyMetric[f.Metric]),
-		b2f(!changeQ && containsAny(f.clause, changeWords...)),
+		b2f(!changeQ && f.kind.change),
 		b2f(q.Year != 0 && len(ys) == 1 && ys[0] == fq.year),
 		b2f(q.Year != 0 && len(ys) > 0 && !contains(ys, fq.year)),
 		b2f(q.Year == 0 && slices.ContainsFunc(f.years, func(y string) bool { return y != strconv.Itoa(f.Year) })),
-		b2f(isTarget(f) && !asksTarget),
-		b2f(planSection(f.Section) != fq.asksPlan),
-		b2f(!asksNew && containsAny(f.clause, "新增", "新培养", "新建", "新发展", "新聘")),
+		b2f(f.kind.target && !asksTarget),
+		b2f(f.kind.plan != fq.asksPlan),
+		b2f(!asksNew && f.kind.isNew),
 		b2f(total),
 		b2f(total && fq.asksTotal),
 		b2f(changeQ && f.Unit != "%"),
-		b2f(changeQ && f.Unit == "%" && containsAny(f.clause, "增长", "下降", "提高", "减少", "上升", "同比", "较上年", "增幅", "降幅")),
+		b2f(changeQ && f.Unit == "%" && f.kind.growth),
 		b2f(q.Kind == KindRate && f.Unit != "%"),
 		b2f(q.Kind != KindRate && f.Unit == "%" && q.Units != nil && !contains(q.Units, "%")),
 		b2f(!unitOK && (contains(q.Units, "元") || contains(q.Units, "小时"))),
@@ -220,12 +220,6 @@ func yearsIn(clause string) []string {
 }
 
 var yearInClause = regexp.MustCompile(`((?:19|20)\d{2})年`)
-
-// isTarget says whether a figure is a target or a rule rather than a
-// result: a bound, or a clause that aims ("力争", "确保", "保持在").
-func isTarget(f *docFact) bool {
-	return isBound(f.Approx) || containsAny(f.clause, "力争", "争取", "确保", "保持在", "目标", "力求", "计划")
-}
 
 func isBound(approx string) bool {
 	switch approx {
