@@ -1,6 +1,7 @@
 package sqlitestore
 
 import (
+	"bytes"
 	"cmp"
 	"container/heap"
 	"context"
@@ -42,12 +43,13 @@ type keywordIndex struct {
 }
 
 // count counts term t once more in doc d, noting in docTerms the terms
-// met in d for the first time.
-func (x *keywordIndex) count(t string, d int32, docTerms *[]int32) {
-	ti, ok := x.terms[t]
+// met in d for the first time. t may be part of a row's bytes: the index
+// keeps a copy of a term it has not met before.
+func (x *keywordIndex) count(t []byte, d int32, docTerms *[]int32) {
+	ti, ok := x.terms[string(t)]
 	if !ok {
 		ti = int32(len(x.post))
-		x.terms[strings.Clone(t)] = ti // t is part of the row's whole text
+		x.terms[string(t)] = ti
 		x.post = append(x.post, nil)
 		x.lastDoc = append(x.lastDoc, -1)
 		x.tf = append(x.tf, 0)
@@ -62,8 +64,8 @@ func (x *keywordIndex) count(t string, d int32, docTerms *[]int32) {
 // plainToken reports whether unicode61 keeps s whole and as it is: ASCII
 // lower-case letters and digits, and ideographs of the CJK block as
 // Unicode 6.1 (the tokenizer's tables) has them.
-func plainToken(s string) bool {
-	for _, r := range s {
+func plainToken(s []byte) bool {
+	for _, r := range string(s) {
 		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 0x4E00 && r <= 0x9FCC) {
 			return false
 		}
@@ -127,8 +129,8 @@ func buildKeywordIndex(ctx context.Context, db *sql.DB, gen uint64) (*keywordInd
 		}
 		n := 0
 		docTerms = docTerms[:0]
-		for piece := range strings.SplitSeq(string(text), " ") {
-			if piece == "" {
+		for piece := range bytes.SplitSeq(text, []byte{' '}) {
+			if len(piece) == 0 {
 				continue
 			}
 			if plainToken(piece) {
@@ -136,9 +138,9 @@ func buildKeywordIndex(ctx context.Context, db *sql.DB, gen uint64) (*keywordInd
 				x.count(piece, d, &docTerms)
 				continue
 			}
-			for _, t := range ftsTokens(piece) {
+			for _, t := range ftsTokens(string(piece)) {
 				n++
-				x.count(t, d, &docTerms)
+				x.count([]byte(t), d, &docTerms)
 			}
 		}
 		if n != int(size) && x.broken == "" {
