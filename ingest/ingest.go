@@ -32,6 +32,12 @@ type Report struct {
 	// answering reads them (rag sets it when it prepares a report; 0 when
 	// unknown): with the sentences that hold a term, it weighs the term.
 	Sentences int `json:"-"`
+	// TermCounts are, for the tokens of rag's term vocabulary named by
+	// TermVocab, how many distinct sentences of its chunks hold each, as
+	// rag encodes them when it prepares a report; stores keep them as
+	// they are. Nil when not counted.
+	TermVocab  string `json:"-"`
+	TermCounts []byte `json:"-"`
 }
 
 // Unit is the name a report's chunks and facts are filed under: its place

@@ -591,3 +591,83 @@ func TestSetMetaConformance(t *testing.T) {
 		})
 	}
 }
+
+// TestTermCountsConformance stores reports with and without term counts
+// and reads them back (rag.TermCountStore) in every backend: a report
+// without counts, or with counts of another vocabulary, leaves the store
+// incomplete until SetTermCounts fills it; replacing and deleting a
+// report take its counts with it.
+func TestTermCountsConformance(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			emb := rag.HashEmbedder(64)
+			s, ok := mustOpen(t, be, be.newLoc(t), emb).(rag.TermCountStore)
+			if !ok {
+				t.Fatalf("the %s store keeps no term counts", be.name)
+			}
+			read := func(vocab string) (map[string]string, bool) {
+				t.Helper()
+				got := map[string]string{}
+				complete, err := s.TermCounts(ctx, vocab, func(id string, enc []byte) error {
+					if _, dup := got[id]; dup {
+						t.Errorf("report %s given twice", id)
+					}
+					got[id] = string(enc)
+					return nil
+				})
+				if err != nil {
+					t.Fatalf("TermCounts(%s): %v", vocab, err)
+				}
+				return got, complete
+			}
+			if got, complete := read("v1"); len(got) != 0 || !complete {
+				t.Errorf("empty store: %v, complete %v; want none, complete", got, complete)
+			}
+			a, b, a2 := fixtures(t, emb)
+			a.rep.TermVocab, a.rep.TermCounts = "v1", []byte{1, 2, 3, 0x80, 0x01}
+			b.rep.TermVocab = "v1" // not counted: no counts
+			put(t, s, a, rag.StatusNew)
+			put(t, s, b, rag.StatusNew)
+			if got, complete := read("v1"); !reflect.DeepEqual(got, map[string]string{"id-a": "\x01\x02\x03\x80\x01"}) || complete {
+				t.Errorf("a counted, b not: %q, complete %v; want a's counts, incomplete", got, complete)
+			}
+			v0, _ := s.Version(ctx)
+			if err := s.SetTermCounts(ctx, "id-b", "v1", []byte{}); err != nil {
+				t.Fatal(err)
+			}
+			if v1, _ := s.Version(ctx); v1 == v0 {
+				t.Errorf("Version after SetTermCounts: still %d", v1)
+			}
+			if got, complete := read("v1"); !reflect.DeepEqual(got, map[string]string{"id-a": "\x01\x02\x03\x80\x01", "id-b": ""}) || !complete {
+				t.Errorf("b filled with no counts: %q, complete %v; want both, complete", got, complete)
+			}
+			if got, complete := read("v2"); len(got) != 0 || complete {
+				t.Errorf("another vocabulary: %q, complete %v; want none, incomplete", got, complete)
+			}
+			if err := s.SetTermCounts(ctx, "id-a", "v2", []byte{9}); err != nil {
+				t.Fatal(err)
+			}
+			if got, complete := read("v1"); !reflect.DeepEqual(got, map[string]string{"id-b": ""}) || complete {
+				t.Errorf("a counted again under v2: v1 has %q, complete %v", got, complete)
+			}
+			if err := s.SetTermCounts(ctx, "nope", "v1", []byte{1, 1}); !errors.Is(err, rag.ErrNotFound) {
+				t.Errorf("SetTermCounts(nope) err = %v, want ErrNotFound", err)
+			}
+			put(t, s, a2, rag.StatusReplaced) // a's source, no counts
+			if got, complete := read("v2"); len(got) != 0 || complete {
+				t.Errorf("a replaced by a report without counts: v2 has %q, complete %v", got, complete)
+			}
+			if err := s.Delete(ctx, a2.rep.Source); err != nil {
+				t.Fatal(err)
+			}
+			if got, complete := read("v1"); !reflect.DeepEqual(got, map[string]string{"id-b": ""}) || !complete {
+				t.Errorf("after deleting the report without counts: %q, complete %v; want b, complete", got, complete)
+			}
+			stop := errors.New("stop")
+			if _, err := s.TermCounts(ctx, "v1", func(string, []byte) error { return stop }); !errors.Is(err, stop) {
+				t.Errorf("TermCounts returned %v, want f's error", err)
+			}
+		})
+	}
+}

@@ -337,9 +337,10 @@ func (s *Store) Put(ctx context.Context, rep ingest.Report, chunks []rag.StoredC
 }
 
 func insertReport(ctx context.Context, tx pgx.Tx, rep ingest.Report, chunks []rag.StoredChunk, facts []ingest.Fact) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO reports (id, source, title, town, county, year, date, doc_number, text, ingested_at, place, level, city, province, division_code, aliases) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+	if _, err := tx.Exec(ctx, `INSERT INTO reports (id, source, title, town, county, year, date, doc_number, text, ingested_at, place, level, city, province, division_code, aliases, term_vocab, term_counts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		rep.ID, rep.Source, clean(rep.Title), clean(rep.Unit()), clean(rep.County), rep.Year, clean(rep.Date), clean(rep.DocNumber), clean(rep.Text),
-		rep.IngestedAt.UTC().Truncate(time.Second), clean(rep.Place), clean(rep.Level), clean(rep.City), clean(rep.Province), clean(rep.DivisionCode), cleanAll(rep.Aliases)); err != nil {
+		rep.IngestedAt.UTC().Truncate(time.Second), clean(rep.Place), clean(rep.Level), clean(rep.City), clean(rep.Province), clean(rep.DivisionCode), cleanAll(rep.Aliases),
+		termVocab(rep), rep.TermCounts); err != nil {
 		return err
 	}
 	var (
@@ -396,6 +397,15 @@ func insertReport(ctx context.Context, tx pgx.Tx, rep ingest.Report, chunks []ra
 	}
 	_, err := tx.Exec(ctx, `UPDATE corpus SET version = version + 1, chunks = chunks + $1, tokens = tokens + $2`, len(chunks), total)
 	return err
+}
+
+// termVocab is the vocabulary version stored with rep: none when its
+// terms were not counted.
+func termVocab(rep ingest.Report) string {
+	if rep.TermCounts == nil {
+		return ""
+	}
+	return clean(rep.TermVocab)
 }
 
 // deleteReport removes a report, its chunks and facts, and takes its
@@ -476,6 +486,64 @@ func (s *Store) SetMeta(ctx context.Context, rep ingest.Report) error {
 	})
 	if err != nil {
 		return fmt.Errorf("set metadata of %s: %w", rep.Source, err)
+	}
+	return nil
+}
+
+// TermCounts calls f with the ID and term counts of every stored report
+// whose counts were made under vocab, read in one statement (one
+// snapshot), and says whether every stored report had them.
+func (s *Store) TermCounts(ctx context.Context, vocab string, f func(reportID string, counts []byte) error) (bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, term_counts, (SELECT count(*) FROM reports) FROM reports WHERE term_vocab = $1 AND term_counts IS NOT NULL`, vocab)
+	if err != nil {
+		return false, fmt.Errorf("read term counts: %w", err)
+	}
+	defer rows.Close()
+	n, reports := 0, 0
+	var id string
+	var enc []byte
+	for rows.Next() {
+		if err := rows.Scan(&id, &enc, &reports); err != nil {
+			return false, fmt.Errorf("read term counts: %w", err)
+		}
+		if err := f(id, enc); err != nil {
+			return false, err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("read term counts: %w", err)
+	}
+	if n == 0 {
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM reports`).Scan(&reports); err != nil {
+			return false, fmt.Errorf("read term counts: %w", err)
+		}
+	}
+	return n == reports, nil
+}
+
+// SetTermCounts stores counts made under vocab with the stored report id,
+// replacing those it had.
+func (s *Store) SetTermCounts(ctx context.Context, id, vocab string, counts []byte) error {
+	if counts == nil {
+		counts = []byte{} // counted, none held: not the NULL of "not counted"
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writeLock); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE reports SET term_vocab = $2, term_counts = $3 WHERE id = $1`, id, clean(vocab), counts)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("report %s: %w", id, rag.ErrNotFound)
+		}
+		_, err = tx.Exec(ctx, `UPDATE corpus SET version = version + 1`)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set term counts of %s: %w", id, err)
 	}
 	return nil
 }

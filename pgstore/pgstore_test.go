@@ -69,8 +69,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 	defer conn.Close(ctx)
 	var version string
-	if err := conn.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version); err != nil || version != "4" {
-		t.Errorf("schema_version = %q, %v; want 4 (001_init, 002_places, 003_fact_context, 004_aliases)", version, err)
+	if err := conn.QueryRow(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&version); err != nil || version != "5" {
+		t.Errorf("schema_version = %q, %v; want 5 (001_init, 002_places, 003_fact_context, 004_aliases, 005_term_counts)", version, err)
 	}
 	var metricReport, metricOnly bool
 	if err := conn.QueryRow(ctx, `SELECT to_regclass('facts_metric_report') IS NOT NULL, to_regclass('facts_metric') IS NOT NULL`).Scan(&metricReport, &metricOnly); err != nil || !metricReport || metricOnly {
@@ -118,6 +118,51 @@ func TestMigratesFactContext(t *testing.T) {
 	want := []string{`id-a false "" 0`, `id-b true "前一句。" 7`}
 	if fmt.Sprint(seen) != fmt.Sprint(want) {
 		t.Errorf("after migrating: got %q, want %q", seen, want)
+	}
+}
+
+// TestMigratesTermCounts opens a store made before migration 005: the
+// report stored before has no term counts, so the store is incomplete
+// until they are set; a report stored after keeps its own.
+func TestMigratesTermCounts(t *testing.T) {
+	ctx := context.Background()
+	u := testURL(t)
+	emb := rag.HashEmbedder(64)
+	a, b, _ := fixtures(t, emb)
+	s := mustOpenPG(t, u, emb)
+	put(t, s, a, rag.StatusNew)
+	s.Close()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `ALTER TABLE reports DROP COLUMN term_vocab; ALTER TABLE reports DROP COLUMN term_counts; UPDATE meta SET value = '4' WHERE key = 'schema_version'`); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpenPG(t, u, emb)
+	defer s.Close()
+	b.rep.TermVocab, b.rep.TermCounts = "v1", []byte{1, 5}
+	put(t, s, b, rag.StatusNew)
+	read := func() string {
+		var got []string
+		complete, err := s.TermCounts(ctx, "v1", func(id string, enc []byte) error {
+			got = append(got, fmt.Sprintf("%s %x", id, enc))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(got, complete)
+	}
+	if got, want := read(), "[id-b 0105] false"; got != want {
+		t.Errorf("after migrating: %s, want %s", got, want)
+	}
+	if err := s.SetTermCounts(ctx, "id-a", "v1", []byte{2, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got != "[id-a 0201 id-b 0105] true" && got != "[id-b 0105 id-a 0201] true" {
+		t.Errorf("after filling the old report's counts: %s", got)
 	}
 }
 

@@ -470,12 +470,14 @@ func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Repo
 	prev := map[string]string{} // sentence → the sentences before it, as answering reads them
 	var trail sentenceTrail
 	var header []string // the header row of the table being read
+	tally := newTermTally(defaultTermVocab())
 	for _, c := range chunks {
 		for _, s := range ingest.Sentences(c.Text) {
 			if seen[s] {
 				continue // overlap between chunks
 			}
 			seen[s] = true
+			tally.add(s)
 			if p := trail.add(s, c.Section); p != "" {
 				prev[s] = p
 			}
@@ -505,6 +507,7 @@ func (e *Engine) Prepare(ctx context.Context, name, id, raw string) (ingest.Repo
 		facts[i].Context = prev[facts[i].Quote]
 	}
 	rep.Sentences = len(seen)
+	rep.TermVocab, rep.TermCounts = tally.v.version, tally.encode()
 	return rep, stored, facts, nil
 }
 

@@ -518,3 +518,10 @@ func (e *Engine) FactGramsAgree(ctx context.Context, question string) (int, erro
 	}
 	return n, nil
 }
+
+// CountTerms is countTerms: for each of terms, how many distinct
+// sentences of each report among chunks hold it.
+var CountTerms = countTerms
+
+// TermVocabTokens lists the term vocabulary's tokens, sorted.
+func TermVocabTokens() []string { return append([]string(nil), defaultTermVocab().tokens...) }

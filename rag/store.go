@@ -54,6 +54,24 @@ type BatchStore interface {
 	PutBatch(ctx context.Context, ps []Prepared) ([]IngestStatus, []error, error)
 }
 
+// TermCountStore is a Store that keeps the term counts a report was
+// prepared with (ingest.Report.TermVocab and TermCounts) as Put was given
+// them, so that a total over every report reads them instead of the
+// sentences of every report holding its terms (Engine.termCounts).
+type TermCountStore interface {
+	Store
+	// TermCounts calls f, in no set order, with the ID and the counts of
+	// every stored report whose counts were made under vocabulary vocab
+	// (counts is f's only during the call), all read in one snapshot, and
+	// says whether every stored report had them: when not, what f was
+	// given does not cover the store.
+	TermCounts(ctx context.Context, vocab string, f func(reportID string, counts []byte) error) (complete bool, err error)
+	// SetTermCounts stores counts made under vocab with the stored report
+	// id, replacing those it had; an error wraps ErrNotFound when there
+	// is no such report.
+	SetTermCounts(ctx context.Context, id, vocab string, counts []byte) error
+}
+
 // Hit is a chunk found by a search, with its report's metadata.
 type Hit struct {
 	ChunkID  int64

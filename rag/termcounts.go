@@ -2,6 +2,7 @@ package rag
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,9 +27,11 @@ const maxCountedTerms = 512
 
 // termCounts returns, for each of tokens, how many distinct sentences of
 // each stored report hold it (reports without it are absent). Terms not
-// counted yet are counted from the chunks that hold them, found through
-// the keyword index in one query: a sentence holding a term stands in a
-// chunk holding it.
+// counted yet are read from the counts stored with every report at ingest
+// when they are in the term vocabulary and every report has counts of
+// this vocabulary (storedTermCounts); the others are counted from the
+// chunks that hold them, found through the keyword index in one query: a
+// sentence holding a term stands in a chunk holding it.
 func (e *Engine) termCounts(ctx context.Context, tokens []string) (map[string]map[string]int, error) {
 	e.mu.RLock()
 	v := e.version
@@ -45,6 +48,13 @@ func (e *Engine) termCounts(ctx context.Context, tokens []string) (map[string]ma
 			missing = append(missing, t)
 		}
 	}
+	stored, missing, err := e.storedTermCounts(ctx, missing)
+	if err != nil {
+		return nil, err
+	}
+	for t, byReport := range stored {
+		tc.counts[t] = byReport
+	}
 	if len(missing) > 0 {
 		hits, err := e.store.ChunksWith(ctx, missing, Scope{})
 		if err != nil {
@@ -59,6 +69,60 @@ func (e *Engine) termCounts(ctx context.Context, tokens []string) (map[string]ma
 		out[t] = tc.counts[t]
 	}
 	return out, nil
+}
+
+// storedTermCounts reads the counts of the tokens in the term vocabulary
+// from those the store keeps with every report (TermCountStore), and
+// returns the tokens it could not read: those outside the vocabulary, or
+// all of them when the store keeps no counts or not every report's of
+// this vocabulary.
+func (e *Engine) storedTermCounts(ctx context.Context, tokens []string) (counts map[string]map[string]int, rest []string, err error) {
+	ts, ok := e.store.(TermCountStore)
+	if !ok || len(tokens) == 0 {
+		return nil, tokens, nil
+	}
+	v := defaultTermVocab()
+	want := make([]int, len(v.tokens)) // vocabulary position → 1 + the token's index in asked
+	var asked []string
+	for _, t := range tokens {
+		if k, ok := v.index[t]; ok {
+			if want[k] == 0 {
+				asked = append(asked, t)
+				want[k] = len(asked)
+			}
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	if len(asked) == 0 {
+		return nil, tokens, nil
+	}
+	byToken := make([]map[string]int, len(asked))
+	for i := range byToken {
+		byToken[i] = map[string]int{}
+	}
+	complete, err := ts.TermCounts(ctx, v.version, func(id string, enc []byte) error {
+		err := v.decode(enc, func(k, c int) {
+			if i := want[k]; i > 0 {
+				byToken[i-1][id] = c
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("report %s: %w", id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read term counts: %w", err)
+	}
+	if !complete {
+		return nil, tokens, nil
+	}
+	counts = make(map[string]map[string]int, len(asked))
+	for i, t := range asked {
+		counts[t] = byToken[i]
+	}
+	return counts, rest, nil
 }
 
 // countTerms counts, for each of terms, the distinct sentences of each
@@ -148,4 +212,62 @@ func (e *Engine) metricFacts(ctx context.Context, q FactQuery) (*factSet, error)
 	}
 	fr.mu.Unlock()
 	return set, nil
+}
+
+// CountTerms fills in the term counts of the stored reports that have
+// none made under this version's vocabulary (a store made before they
+// were counted at ingest, or under another vocabulary), counted from
+// their stored chunks exactly as Prepare counts them, so that totals read
+// them instead of the reports' sentences without ingesting again. It
+// returns how many reports it counted; a store that keeps no counts (not
+// a TermCountStore) has none to fill.
+func (e *Engine) CountTerms(ctx context.Context) (int, error) {
+	ts, ok := e.store.(TermCountStore)
+	if !ok {
+		return 0, nil
+	}
+	v := defaultTermVocab()
+	have := map[string]bool{}
+	complete, err := ts.TermCounts(ctx, v.version, func(id string, _ []byte) error {
+		have[id] = true
+		return nil
+	})
+	if err != nil || complete {
+		return 0, err
+	}
+	reps, err := e.store.Reports(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range reps {
+		if have[r.ID] {
+			continue
+		}
+		hits, err := e.store.Chunks(ctx, Scope{Towns: []string{r.Unit()}, Year: r.Year})
+		if err != nil {
+			return n, err
+		}
+		tally := newTermTally(v)
+		seen := map[string]bool{}
+		for _, h := range hits {
+			if h.ReportID != r.ID {
+				continue
+			}
+			for _, s := range ingest.Sentences(h.Text) {
+				if !seen[s] {
+					seen[s] = true
+					tally.add(s)
+				}
+			}
+		}
+		if err := ts.SetTermCounts(ctx, r.ID, v.version, tally.encode()); err != nil {
+			return n, fmt.Errorf("term counts of %s: %w", r.Source, err)
+		}
+		n++
+	}
+	if n > 0 {
+		return n, e.refresh(ctx)
+	}
+	return n, nil
 }

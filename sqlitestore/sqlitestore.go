@@ -83,6 +83,15 @@ CREATE TABLE IF NOT EXISTS facts (
 CREATE INDEX IF NOT EXISTS facts_report ON facts(report_id);
 DROP INDEX IF EXISTS facts_metric;
 CREATE INDEX IF NOT EXISTS facts_metric_report ON facts(metric, report_id);
+-- The term counts a report was prepared with (rag.TermCountStore): a
+-- table of their own rather than a column of reports, whose rows hold the
+-- whole text and so span overflow pages that SQLite would read through to
+-- reach a column after it. Reports stored before have no row.
+CREATE TABLE IF NOT EXISTS term_counts (
+	report_id TEXT PRIMARY KEY REFERENCES reports(id) ON DELETE CASCADE,
+	vocab TEXT NOT NULL,
+	counts BLOB NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(tokens, town UNINDEXED, year UNINDEXED, tokenize = 'unicode61 remove_diacritics 0');
 `
 
@@ -471,6 +480,11 @@ func putTx(ctx context.Context, tx *sql.Tx, st putStmts, p rag.Prepared, fts []s
 		rep.ID, rep.Source, rep.Title, rep.Unit(), rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, joinAliases(rep.Aliases), rep.Year, rep.Date, rep.DocNumber, rep.Text, rep.IngestedAt.UTC().Format(time.RFC3339)); err != nil {
 		return "", err
 	}
+	if rep.TermCounts != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO term_counts(report_id, vocab, counts) VALUES (?,?,?)`, rep.ID, rep.TermVocab, rep.TermCounts); err != nil {
+			return "", err
+		}
+	}
 	for i, c := range p.Chunks {
 		res, err := st.chunk.ExecContext(ctx, rep.ID, c.Seq, c.Section, c.Text, encodeVector(c.Embedding))
 		if err != nil {
@@ -568,6 +582,68 @@ func (s *SQLite) SetMeta(ctx context.Context, rep ingest.Report) error {
 	})
 	if err != nil {
 		return fmt.Errorf("set metadata of %s: %w", rep.Source, err)
+	}
+	return nil
+}
+
+// TermCounts calls f with the ID and term counts of every stored report
+// whose counts were made under vocab, read in one statement (one
+// snapshot), and says whether every stored report had them.
+func (s *SQLite) TermCounts(ctx context.Context, vocab string, f func(reportID string, counts []byte) error) (bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT t.report_id, t.counts, (SELECT count(*) FROM reports) FROM term_counts t WHERE t.vocab = ?`, vocab)
+	if err != nil {
+		return false, fmt.Errorf("read term counts: %w", err)
+	}
+	defer rows.Close()
+	n, reports := 0, 0
+	var id string
+	var enc sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&id, &enc, &reports); err != nil {
+			return false, fmt.Errorf("read term counts: %w", err)
+		}
+		if err := f(id, enc); err != nil {
+			return false, err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("read term counts: %w", err)
+	}
+	if n == 0 {
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM reports`).Scan(&reports); err != nil {
+			return false, fmt.Errorf("read term counts: %w", err)
+		}
+	}
+	return n == reports, nil
+}
+
+// SetTermCounts stores counts made under vocab with the stored report id,
+// replacing those it had.
+func (s *SQLite) SetTermCounts(ctx context.Context, id, vocab string, counts []byte) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	err := retryBusy(ctx, func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM reports WHERE id = ?`, id).Scan(&one); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("report %s: %w", id, rag.ErrNotFound)
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO term_counts(report_id, vocab, counts) VALUES (?,?,?)
+			ON CONFLICT(report_id) DO UPDATE SET vocab = excluded.vocab, counts = excluded.counts`, id, vocab, counts); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+	if err != nil {
+		return fmt.Errorf("set term counts of %s: %w", id, err)
 	}
 	return nil
 }

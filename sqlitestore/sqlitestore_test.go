@@ -774,6 +774,11 @@ func TestSQLitePutBatch(t *testing.T) {
 	bad := prepare(t, "bad.txt", seedText(t, seedFiles[1]), emb)
 	last := prepare(t, "c.txt", seedText(t, seedFiles[2]), emb)
 	batch := []prepared{orig, other, sameContent, bad, edited, last}
+	for i := range batch {
+		if i != 1 { // other is stored without term counts
+			batch[i].rep.TermVocab, batch[i].rep.TermCounts = "v1", []byte(batch[i].rep.Source)
+		}
+	}
 	want := []rag.IngestStatus{rag.StatusNew, rag.StatusNew, rag.StatusDuplicate, "", rag.StatusReplaced, rag.StatusNew}
 
 	// failOn makes SQLite refuse the report stored as bad.txt.
@@ -838,6 +843,21 @@ func TestSQLitePutBatch(t *testing.T) {
 	}
 	if got, w := listed(batched), listed(one); got != w {
 		t.Errorf("reports and facts differ:\nbatch:\n%s\none at a time:\n%s", got, w)
+	}
+	termCounts := func(st *sqlitestore.SQLite) string {
+		var got []string
+		complete, err := st.TermCounts(ctx, "v1", func(id string, enc []byte) error {
+			got = append(got, id[:8]+" "+string(enc))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		return fmt.Sprint(got, complete)
+	}
+	if got, w := termCounts(batched), termCounts(one); got != w || !strings.Contains(got, " a.txt") || !strings.Contains(got, " c.txt") || !strings.HasSuffix(got, "false") {
+		t.Errorf("term counts: batch %s, one at a time %s; want a.txt's and c.txt's, incomplete", got, w)
 	}
 	for _, st := range []*sqlitestore.SQLite{one, batched} {
 		if err := st.Refresh(ctx); err != nil {
@@ -916,5 +936,47 @@ INSERT INTO facts(report_id, subject, metric, value, unit, quote) VALUES ('old',
 	rows.Close()
 	if !strings.Contains(plan.String(), "facts_metric_report") {
 		t.Errorf("query plan does not use the facts' (metric, report) index:\n%s", plan.String())
+	}
+}
+
+// TestSQLiteAddsTermCounts opens a store made before term counts were
+// kept: the report stored before has none, so the store reads as
+// incomplete until they are set, while a report stored after keeps its
+// own.
+func TestSQLiteAddsTermCounts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(oldSchema + `INSERT INTO reports(id, source, town, county, year) VALUES ('old', 'old.txt', '渔门镇', '盐边县', 2020);`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st := mustOpenSQLite(t, dir, rag.HashEmbedder(rag.DefaultDim))
+	p := prepare(t, "004.txt", seedText(t, "004_40507ad071df1468.txt"), rag.HashEmbedder(rag.DefaultDim))
+	p.rep.TermVocab, p.rep.TermCounts = "v1", []byte{1, 5}
+	mustPut(t, st, p)
+	read := func() string {
+		var got []string
+		complete, err := st.TermCounts(ctx, "v1", func(id string, enc []byte) error {
+			got = append(got, fmt.Sprintf("%.3s %x", id, enc))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got)
+		return fmt.Sprint(got, complete)
+	}
+	if got, want := read(), fmt.Sprintf("[%.3s 0105] false", p.rep.ID); got != want {
+		t.Errorf("after opening the old store: %s, want %s", got, want)
+	}
+	if err := st.SetTermCounts(ctx, "old", "v1", []byte{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := read(), fmt.Sprintf("[%.3s 0105 old ] true", p.rep.ID); got != want {
+		t.Errorf("after filling the old report's counts: %s, want %s", got, want)
 	}
 }

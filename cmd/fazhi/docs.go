@@ -46,7 +46,9 @@ func runDocs(ctx context.Context, args []string, env func(string) string, stdout
 }
 
 // runReindex detects every stored report's metadata again from its stored
-// text and rewrites what changed, printing each change; vectors are kept.
+// text and rewrites what changed, printing each change, and counts the
+// terms of reports stored without counts of this version's vocabulary;
+// vectors are kept.
 func runReindex(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	var c config
 	fs := newFlagSet("reindex", stderr)
@@ -67,6 +69,11 @@ func runReindex(ctx context.Context, args []string, env func(string) string, std
 		return fmt.Errorf("reindex: %w", err)
 	}
 	fmt.Fprintf(stdout, "%d reports changed\n", len(changed))
+	counted, err := eng.CountTerms(ctx)
+	if err != nil {
+		return fmt.Errorf("reindex: %w", err)
+	}
+	fmt.Fprintf(stdout, "term counts filled in for %d reports\n", counted)
 	return nil
 }
 

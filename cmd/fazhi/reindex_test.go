@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,5 +63,54 @@ func TestReindexCommand(t *testing.T) {
 	}
 	if out := mustRun(t, "reindex", "--data", data); !strings.Contains(out, "0 reports changed") {
 		t.Errorf("second reindex printed %q, want 0 reports changed", out)
+	}
+}
+
+// TestReindexFillsTermCounts makes a store look as one made before term
+// counts were kept at ingest (one report without counts, one with counts
+// of another vocabulary), then runs fazhi reindex: both are counted
+// again, exactly as ingest counted them, and a second run has none left.
+func TestReindexFillsTermCounts(t *testing.T) {
+	offlineEnv(t)
+	data := t.TempDir()
+	mustRun(t, "ingest", "--data", data, seedDir)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, sqlitestore.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	stored := func() map[string]string {
+		t.Helper()
+		rows, err := db.Query(`SELECT report_id, vocab, hex(counts) FROM term_counts`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]string{}
+		for rows.Next() {
+			var id, vocab, counts string
+			if err := rows.Scan(&id, &vocab, &counts); err != nil {
+				t.Fatal(err)
+			}
+			out[id] = vocab + " " + counts
+		}
+		return out
+	}
+	before := stored()
+	if len(before) != 5 {
+		t.Fatalf("%d reports with term counts after ingest, want 5", len(before))
+	}
+	if _, err := db.Exec(`DELETE FROM term_counts WHERE report_id = (SELECT min(report_id) FROM term_counts);
+		UPDATE term_counts SET vocab = 'older' WHERE report_id = (SELECT max(report_id) FROM term_counts)`); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRun(t, "reindex", "--data", data); !strings.Contains(out, "term counts filled in for 2 reports") {
+		t.Errorf("reindex printed %q, want term counts filled in for 2 reports", out)
+	}
+	if after := stored(); !maps.Equal(after, before) {
+		t.Errorf("term counts after reindex:\n%v\nafter ingest:\n%v", after, before)
+	}
+	if out := mustRun(t, "reindex", "--data", data); !strings.Contains(out, "term counts filled in for 0 reports") {
+		t.Errorf("second reindex printed %q, want term counts filled in for 0 reports", out)
 	}
 }
