@@ -20,7 +20,22 @@ type termCounter struct {
 	mu      sync.Mutex
 	version int64
 	counts  map[string]map[string]int // term → report ID → sentences holding it
+	stored  *storedCounts             // the store's counts at version; nil until read
 }
+
+// storedCounts are the term counts every stored report keeps
+// (TermCountStore), as encoded, read from the store once per store
+// version: each term first asked after that is decoded from memory (a
+// few hundred bytes a report) instead of read again.
+type storedCounts struct {
+	complete bool     // every stored report has counts of this vocabulary; else nothing is kept
+	ids      []string // report IDs
+	encs     [][]byte // each report's encoding, in blocks of storedBlock bytes
+}
+
+// storedBlock is the size of the blocks the encodings are copied into:
+// one allocation for some hundreds of reports.
+const storedBlock = 256 << 10
 
 // maxCountedTerms bounds the terms kept: past it the counts start again.
 const maxCountedTerms = 512
@@ -39,8 +54,10 @@ func (e *Engine) termCounts(ctx context.Context, tokens []string) (map[string]ma
 	tc := &e.terms
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	if tc.counts == nil || tc.version != v || len(tc.counts)+len(tokens) > maxCountedTerms {
-		tc.counts, tc.version = map[string]map[string]int{}, v
+	if tc.counts == nil || tc.version != v {
+		tc.counts, tc.version, tc.stored = map[string]map[string]int{}, v, nil
+	} else if len(tc.counts)+len(tokens) > maxCountedTerms {
+		tc.counts = map[string]map[string]int{}
 	}
 	var missing []string
 	for _, t := range tokens {
@@ -48,7 +65,7 @@ func (e *Engine) termCounts(ctx context.Context, tokens []string) (map[string]ma
 			missing = append(missing, t)
 		}
 	}
-	stored, missing, err := e.storedTermCounts(ctx, missing)
+	stored, missing, err := e.storedTermCounts(ctx, tc, missing)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +92,8 @@ func (e *Engine) termCounts(ctx context.Context, tokens []string) (map[string]ma
 // from those the store keeps with every report (TermCountStore), and
 // returns the tokens it could not read: those outside the vocabulary, or
 // all of them when the store keeps no counts or not every report's of
-// this vocabulary.
-func (e *Engine) storedTermCounts(ctx context.Context, tokens []string) (counts map[string]map[string]int, rest []string, err error) {
+// this vocabulary. The caller holds tc.mu.
+func (e *Engine) storedTermCounts(ctx context.Context, tc *termCounter, tokens []string) (counts map[string]map[string]int, rest []string, err error) {
 	ts, ok := e.store.(TermCountStore)
 	if !ok || len(tokens) == 0 {
 		return nil, tokens, nil
@@ -97,26 +114,44 @@ func (e *Engine) storedTermCounts(ctx context.Context, tokens []string) (counts 
 	if len(asked) == 0 {
 		return nil, tokens, nil
 	}
+	if tc.stored == nil {
+		sc := &storedCounts{}
+		var block []byte
+		complete, err := ts.TermCounts(ctx, v.version, func(id string, enc []byte) error {
+			if cap(block)-len(block) < len(enc) {
+				block = make([]byte, 0, max(storedBlock, len(enc)))
+			}
+			block = append(block, enc...)
+			sc.ids = append(sc.ids, id)
+			sc.encs = append(sc.encs, block[len(block)-len(enc):len(block):len(block)])
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("read term counts: %w", err)
+		}
+		if !complete {
+			sc = &storedCounts{} // nothing of it serves: every token is counted from the chunks
+		}
+		sc.complete = complete
+		tc.stored = sc
+	}
+	if !tc.stored.complete {
+		return nil, tokens, nil
+	}
 	byToken := make([]map[string]int, len(asked))
 	for i := range byToken {
 		byToken[i] = map[string]int{}
 	}
-	complete, err := ts.TermCounts(ctx, v.version, func(id string, enc []byte) error {
-		err := v.decode(enc, func(k, c int) {
+	sc := tc.stored
+	for r, id := range sc.ids {
+		err := v.decode(sc.encs[r], func(k, c int) {
 			if i := want[k]; i > 0 {
 				byToken[i-1][id] = c
 			}
 		})
 		if err != nil {
-			return fmt.Errorf("report %s: %w", id, err)
+			return nil, nil, fmt.Errorf("term counts of report %s: %w", id, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("read term counts: %w", err)
-	}
-	if !complete {
-		return nil, tokens, nil
 	}
 	counts = make(map[string]map[string]int, len(asked))
 	for i, t := range asked {

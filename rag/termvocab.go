@@ -22,10 +22,24 @@ import (
 // term into sentences (Engine.termCounts). It comes from the data tables
 // alone, never from a question.
 type termVocab struct {
-	tokens  []string       // sorted
-	index   map[string]int // token → its position in tokens
-	version string         // names tokens: counts made under another version are not these
+	tokens  []string         // sorted
+	index   map[string]int   // token → its position in tokens
+	pairs   map[uint64]int32 // the token's two characters (pairKey) → its position
+	version string           // names tokens: counts made under another version are not these
+	// first and second hold a bit for each character of the Basic
+	// Multilingual Plane that starts or ends a token: most pairs of a
+	// text are ruled out by them without a look-up in pairs.
+	first, second [1 << 16 / 64]uint64
 }
+
+// mayPair says whether the bit sets leave r1 followed by r2 possibly a
+// token (characters outside the Basic Multilingual Plane always may).
+func (v *termVocab) mayPair(r1, r2 rune) bool {
+	return (r1 > 0xFFFF || v.first[r1>>6]&(1<<(r1&63)) != 0) && (r2 > 0xFFFF || v.second[r2>>6]&(1<<(r2&63)) != 0)
+}
+
+// pairKey is the key of two characters in termVocab.pairs.
+func pairKey(r1, r2 rune) uint64 { return uint64(r1)<<32 | uint64(uint32(r2)) }
 
 var defaultTermVocab = sync.OnceValue(func() *termVocab {
 	var forms []string
@@ -65,9 +79,18 @@ func newTermVocab(forms []string) *termVocab {
 		}
 	}
 	slices.Sort(toks)
-	v := &termVocab{tokens: toks, index: make(map[string]int, len(toks))}
+	v := &termVocab{tokens: toks, index: make(map[string]int, len(toks)), pairs: make(map[uint64]int32, len(toks))}
 	for i, t := range toks {
 		v.index[t] = i
+		r1, n := utf8.DecodeRuneInString(t)
+		r2, _ := utf8.DecodeRuneInString(t[n:])
+		v.pairs[pairKey(r1, r2)] = int32(i)
+		if r1 <= 0xFFFF {
+			v.first[r1>>6] |= 1 << (r1 & 63)
+		}
+		if r2 <= 0xFFFF {
+			v.second[r2>>6] |= 1 << (r2 & 63)
+		}
 	}
 	sum := sha256.Sum256([]byte(strings.Join(toks, "\n")))
 	v.version = hex.EncodeToString(sum[:8])
@@ -94,28 +117,21 @@ func newTermTally(v *termVocab) *termTally {
 }
 
 // add counts one sentence; the caller passes each distinct sentence of
-// the report once. Every pair of Han characters standing next to each
-// other is looked up: a valid UTF-8 bigram is found in a string exactly
-// at a character boundary, which the decoder visits.
+// the report once. Every two characters standing next to each other are
+// looked up: a valid UTF-8 bigram is found in a string exactly at a
+// character boundary, which the decoder visits, and a character decoded
+// from broken UTF-8 (utf8.RuneError) is in no token, so in no bit set.
 func (t *termTally) add(s string) {
 	t.n++
-	i := 0
-	r1, n1 := utf8.DecodeRuneInString(s)
-	for i < len(s) {
-		if !isHan(r1) {
-			i += n1
-			r1, n1 = utf8.DecodeRuneInString(s[i:])
-			continue
-		}
-		r2, n2 := utf8.DecodeRuneInString(s[i+n1:])
-		if n2 > 0 && isHan(r2) {
-			if k, ok := t.v.index[s[i:i+n1+n2]]; ok && t.last[k] != t.n {
+	var prev rune = utf8.RuneError
+	for _, r := range s {
+		if r >= 0x2E80 && prev >= 0x2E80 && t.v.mayPair(prev, r) {
+			if k, ok := t.v.pairs[pairKey(prev, r)]; ok && t.last[k] != t.n {
 				t.last[k] = t.n
 				t.counts[k]++
 			}
 		}
-		i += n1
-		r1, n1 = r2, n2
+		prev = r
 	}
 }
 
