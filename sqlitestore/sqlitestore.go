@@ -409,7 +409,7 @@ func (s *SQLite) PutBatch(ctx context.Context, ps []rag.Prepared) ([]rag.IngestS
 
 // putStmts are the statements a batch prepares once for all its reports.
 type putStmts struct {
-	chunk, fts, fact *sql.Stmt
+	chunk, fts, fact, terms *sql.Stmt
 }
 
 // putBatch stores ps in one transaction, setting each one's status.
@@ -434,6 +434,10 @@ func (s *SQLite) putBatch(ctx context.Context, ps []rag.Prepared, fts [][]string
 		return err
 	}
 	defer st.fact.Close()
+	if st.terms, err = tx.PrepareContext(ctx, `INSERT INTO term_counts(report_id, vocab, counts) VALUES (?,?,?)`); err != nil {
+		return err
+	}
+	defer st.terms.Close()
 	for i, p := range ps {
 		if statuses[i], err = putTx(ctx, tx, st, p, fts[i]); err != nil {
 			return err
@@ -481,7 +485,7 @@ func putTx(ctx context.Context, tx *sql.Tx, st putStmts, p rag.Prepared, fts []s
 		return "", err
 	}
 	if rep.TermCounts != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO term_counts(report_id, vocab, counts) VALUES (?,?,?)`, rep.ID, rep.TermVocab, rep.TermCounts); err != nil {
+		if _, err := st.terms.ExecContext(ctx, rep.ID, rep.TermVocab, rep.TermCounts); err != nil {
 			return "", err
 		}
 	}
