@@ -563,14 +563,7 @@ func (s *SQLite) ReportText(ctx context.Context, id string) (string, error) {
 // chunks are filed under, in one transaction; vectors are not touched (the
 // index moves them to their new unit on the next Refresh).
 func (s *SQLite) SetMeta(ctx context.Context, rep ingest.Report) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	err := retryBusy(ctx, func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE reports SET title = ?, town = ?, county = ?, place = ?, level = ?, city = ?, province = ?, division_code = ?, aliases = ?, year = ?, date = ?, doc_number = ? WHERE id = ?`,
 			rep.Title, rep.Unit(), rep.County, rep.Place, rep.Level, rep.City, rep.Province, rep.DivisionCode, joinAliases(rep.Aliases), rep.Year, rep.Date, rep.DocNumber, rep.ID)
 		if err != nil {
@@ -579,15 +572,32 @@ func (s *SQLite) SetMeta(ctx context.Context, rep ingest.Report) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("report %s: %w", rep.ID, rag.ErrNotFound)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE chunks_fts SET town = ?, year = ? WHERE rowid IN (SELECT id FROM chunks WHERE report_id = ?)`, rep.Unit(), rep.Year, rep.ID); err != nil {
-			return err
-		}
-		return tx.Commit()
+		_, err = tx.ExecContext(ctx, `UPDATE chunks_fts SET town = ?, year = ? WHERE rowid IN (SELECT id FROM chunks WHERE report_id = ?)`, rep.Unit(), rep.Year, rep.ID)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("set metadata of %s: %w", rep.Source, err)
 	}
 	return nil
+}
+
+// writeTx runs f in a write transaction of its own, committed when f
+// returns nil, as this process's one writer at a time, again while
+// SQLite is busy.
+func (s *SQLite) writeTx(ctx context.Context, f func(*sql.Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return retryBusy(ctx, func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := f(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
 }
 
 // TermCounts calls f with the ID and term counts of every stored report
@@ -625,14 +635,7 @@ func (s *SQLite) TermCounts(ctx context.Context, vocab string, f func(reportID s
 // SetTermCounts stores counts made under vocab with the stored report id,
 // replacing those it had.
 func (s *SQLite) SetTermCounts(ctx context.Context, id, vocab string, counts []byte) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	err := retryBusy(ctx, func() error {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM reports WHERE id = ?`, id).Scan(&one); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -640,11 +643,9 @@ func (s *SQLite) SetTermCounts(ctx context.Context, id, vocab string, counts []b
 			}
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO term_counts(report_id, vocab, counts) VALUES (?,?,?)
-			ON CONFLICT(report_id) DO UPDATE SET vocab = excluded.vocab, counts = excluded.counts`, id, vocab, counts); err != nil {
-			return err
-		}
-		return tx.Commit()
+		_, err := tx.ExecContext(ctx, `INSERT INTO term_counts(report_id, vocab, counts) VALUES (?,?,?)
+			ON CONFLICT(report_id) DO UPDATE SET vocab = excluded.vocab, counts = excluded.counts`, id, vocab, counts)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("set term counts of %s: %w", id, err)
