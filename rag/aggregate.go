@@ -32,7 +32,7 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 		if i == 50 {
 			break // the answer names the rest; fifty quotes are plenty
 		}
-		a.Citations = append(a.Citations, citation(c.rep, c.fact.Section, c.fact.Quote))
+		a.Citations = append(a.Citations, citation(*c.rep, c.fact.Section, c.fact.Quote))
 	}
 	// Largest first (smallest for "min"), ties in scope order: an order
 	// of indexes, as the candidates are large to move.
@@ -59,8 +59,8 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 			break
 		}
 		lines = append(lines, say(q.Lang,
-			fmt.Sprintf("%s：%s%s（“%s”，%s）", reportLabel(c.rep, "zh"), strings.TrimSpace(c.fact.Subject), formatValue(c.fact), c.fact.Quote, c.rep.Source),
-			fmt.Sprintf("%s: %s (%s; “%s”, %s)", reportLabel(c.rep, "en"), formatValue(c.fact), englishSubject(c.fact), c.fact.Quote, c.rep.Source)))
+			fmt.Sprintf("%s：%s%s（“%s”，%s）", reportLabel(*c.rep, "zh"), strings.TrimSpace(c.fact.Subject), formatValue(c.fact), c.fact.Quote, c.rep.Source),
+			fmt.Sprintf("%s: %s (%s; “%s”, %s)", reportLabel(*c.rep, "en"), formatValue(c.fact), englishSubject(c.fact), c.fact.Quote, c.rep.Source)))
 	}
 	var head string
 	switch q.Aggregate {
@@ -76,8 +76,8 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 			word = say(q.Lang, "最高", "the highest")
 		}
 		head = say(q.Lang,
-			fmt.Sprintf("%s%s：%s。", reportLabel(top.rep, "zh"), word, formatValue(top.fact)),
-			fmt.Sprintf("%s has %s: %s.", reportLabel(top.rep, "en"), word, formatValue(top.fact)))
+			fmt.Sprintf("%s%s：%s。", reportLabel(*top.rep, "zh"), word, formatValue(top.fact)),
+			fmt.Sprintf("%s has %s: %s.", reportLabel(*top.rep, "en"), word, formatValue(top.fact)))
 	case "total":
 		sum, unit, comparable := 0.0, "", true
 		for _, c := range picked {
@@ -169,7 +169,7 @@ func (e *Engine) sentenceFigures(ctx context.Context, q Query, scope []ReportInf
 		if m.empty() && metric == "" {
 			return
 		}
-		cands = scoreDocFacts(cands, q, qf, m, model, r, d, keep)
+		cands = scoreDocFacts(cands, q, qf, m, model, &r, d, keep)
 	})
 	return cands, err
 }
@@ -239,7 +239,7 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 	}
 	model, qf := &fitted().Figure, figureAsks(q)
 	texts := set.textsOf()
-	score := func(out []factCandidate, r ReportInfo) []factCandidate {
+	score := func(out []factCandidate, r *ReportInfo, scratch []float64) []factCandidate {
 		is := byReport[r.ID]
 		if len(is) == 0 {
 			return out
@@ -259,7 +259,7 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 			fact := set.rows[i].Fact
 			fact.Source, fact.Town, fact.Year = r.Source, r.Unit(), r.Year
 			d := texts[i].docFactTerms(fact, ft)
-			if c, ok := scoreFact(q, qf, m, model, r, &d); ok && (keep == nil || keep(c)) {
+			if c, ok := scoreFact(q, qf, m, model, r, &d, scratch); ok && (keep == nil || keep(c)) {
 				out = append(out, c)
 			}
 		}
@@ -279,8 +279,9 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 				rows += len(byReport[r.ID])
 			}
 			scored[p] = make([]factCandidate, 0, rows)
-			for _, r := range part {
-				scored[p] = score(scored[p], r)
+			scratch := make([]float64, len(figureFeatures))
+			for i := range part {
+				scored[p] = score(scored[p], &part[i], scratch)
 			}
 		}()
 	}

@@ -17,21 +17,21 @@ import (
 // factCandidate is a stated figure scored against a question.
 type factCandidate struct {
 	fact  ingest.Fact
-	x     []float64 // figureFeatures
+	x     []float64 // figureFeatures; nil when only the score was kept
 	score float64   // the figure model's probability
-	rep   ReportInfo
+	rep   *ReportInfo
 }
 
 // scoreFacts scores the facts of the reports in scope, best first.
 func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []ReportInfo) ([]factCandidate, error) {
 	model := &fitted().Figure
 	var out []factCandidate
-	for _, r := range scope {
-		d, err := e.doc(ctx, r)
+	for i := range scope {
+		d, err := e.doc(ctx, scope[i])
 		if err != nil {
 			return nil, err
 		}
-		out = scoreDocFacts(out, q, figureAsks(q), m, model, r, d, nil)
+		out = scoreDocFacts(out, q, figureAsks(q), m, model, &scope[i], d, nil)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out, nil
@@ -39,9 +39,9 @@ func (e *Engine) scoreFacts(ctx context.Context, q Query, m *matcher, scope []Re
 
 // scoreDocFacts appends to out the figures of report r (its doc d) scored
 // by the figure model fm, those keep accepts (nil: all).
-func scoreDocFacts(out []factCandidate, q Query, qf figureQuestion, m *matcher, fm *model, r ReportInfo, d *reportDoc, keep func(factCandidate) bool) []factCandidate {
+func scoreDocFacts(out []factCandidate, q Query, qf figureQuestion, m *matcher, fm *model, r *ReportInfo, d *reportDoc, keep func(factCandidate) bool) []factCandidate {
 	for i := range d.facts {
-		if c, ok := scoreFact(q, qf, m, fm, r, &d.facts[i]); ok && (keep == nil || keep(c)) {
+		if c, ok := scoreFact(q, qf, m, fm, r, &d.facts[i], nil); ok && (keep == nil || keep(c)) {
 			out = append(out, c)
 		}
 	}
@@ -50,12 +50,18 @@ func scoreDocFacts(out []factCandidate, q Query, qf figureQuestion, m *matcher, 
 
 // scoreFact scores figure f of report r by the figure model fm; ok is
 // false for a figure quoted from page furniture, which never answers.
-func scoreFact(q Query, qf figureQuestion, m *matcher, fm *model, r ReportInfo, f *docFact) (factCandidate, bool) {
+// With scratch (of len(figureFeatures)) the features are computed there
+// and not kept: the candidate carries its score only.
+func scoreFact(q Query, qf figureQuestion, m *matcher, fm *model, r *ReportInfo, f *docFact, scratch []float64) (factCandidate, bool) {
 	if f.furniture {
 		return factCandidate{}, false
 	}
-	x := figureFeatureValues(q, qf, m, f)
-	return factCandidate{fact: f.Fact, rep: r, x: x, score: fm.prob(x)}, true
+	x := figureFeatureValues(scratch, q, qf, m, f)
+	c := factCandidate{fact: f.Fact, rep: r, score: fm.prob(x)}
+	if scratch == nil {
+		c.x = x
+	}
+	return c, true
 }
 
 // figureFeatures name what is known of a stated figure against a question:
@@ -117,7 +123,7 @@ func yearLike(digits string) bool {
 }
 
 // figureFeatureValues computes figureFeatures for a figure.
-func figureFeatureValues(q Query, fq figureQuestion, m *matcher, f *docFact) []float64 {
+func figureFeatureValues(dst []float64, q Query, fq figureQuestion, m *matcher, f *docFact) []float64 {
 	subject, clause := m.cover(f.subject), m.cover(f.local)
 	inherited, context := 0.0, 0.0
 	if f.inherited != nil {
@@ -131,7 +137,7 @@ func figureFeatureValues(q Query, fq figureQuestion, m *matcher, f *docFact) []f
 	ys := f.years
 	total := f.kind.total
 	unitOK := q.Units == nil || contains(q.Units, f.Unit)
-	return []float64{
+	return append(dst[:0],
 		subject, clause, inherited, sentence, context,
 		m.coverExact(f.local), m.coverExact(f.quote),
 		logCover(max(subject, clause, inherited)), logCover(max(sentence, context)),
@@ -154,7 +160,7 @@ func figureFeatureValues(q Query, fq figureQuestion, m *matcher, f *docFact) []f
 		b2f(!unitOK),
 		m.coverFocus(f.local),
 		b2f(slices.Contains(fq.given, f.Value)),
-	}
+	)
 }
 
 // bestFact picks the figure that answers a numeric question.
@@ -167,7 +173,7 @@ func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []Repo
 	if allow != nil || len(used) > 0 {
 		kept := cands[:0:0]
 		for _, c := range cands {
-			if (allow == nil || allow(c.fact.Quote, c.fact.Section)) && !used[keyOf(c.rep, c.fact)] {
+			if (allow == nil || allow(c.fact.Quote, c.fact.Section)) && !used[keyOf(*c.rep, c.fact)] {
 				kept = append(kept, c)
 			}
 		}
@@ -195,10 +201,10 @@ func (e *Engine) bestFact(ctx context.Context, q Query, m *matcher, scope []Repo
 	for _, c := range cands[1:] {
 		if !seen[c.rep.ID] && c.fact.Quote == best.fact.Quote && c.fact.Value == best.fact.Value {
 			seen[c.rep.ID] = true
-			twins = append(twins, c.rep)
+			twins = append(twins, *c.rep)
 		}
 	}
-	return best.fact, sentence{text: best.fact.Quote, section: best.fact.Section, report: best.rep}, twins, true
+	return best.fact, sentence{text: best.fact.Quote, section: best.fact.Section, report: *best.rep}, twins, true
 }
 
 // fuzzyMetric are metrics whose wording overlaps (宣讲, 普法, 培训): a

@@ -97,7 +97,7 @@ func figureTable(q Query, picked []factCandidate, missing []ReportInfo) *Table {
 	}
 	for _, c := range picked {
 		t.Rows = append(t.Rows, TableRow{
-			Place: placeOf(c.rep), Year: c.rep.Year, Value: c.fact.Value, Unit: c.fact.Unit, Approx: c.fact.Approx, Figure: formatValue(c.fact),
+			Place: placeOf(*c.rep), Year: c.rep.Year, Value: c.fact.Value, Unit: c.fact.Unit, Approx: c.fact.Approx, Figure: formatValue(c.fact),
 			Source: c.rep.Source, Section: c.fact.Section, Quote: c.fact.Quote,
 		})
 	}
