@@ -131,6 +131,7 @@ func (e *Engine) storedTermCounts(ctx context.Context, tc *termCounter, tokens [
 		}
 		if !complete {
 			sc = &storedCounts{} // nothing of it serves: every token is counted from the chunks
+			e.log.Info("totals count their terms from the reports' chunks: some stored reports have no term counts of this version's vocabulary; `fazhi reindex` fills them in", "vocabulary", v.version)
 		}
 		sc.complete = complete
 		tc.stored = sc

@@ -56,7 +56,7 @@ Usage:
   fazhi ask [flags] QUESTION       answer a question (--json for the API object)
   fazhi serve [flags]              HTTP API, web page and Telegram bot
   fazhi docs [flags]               list stored reports (--json)
-  fazhi reindex [flags]            detect stored reports' metadata again (no re-embedding)
+  fazhi reindex [flags]            detect stored reports' metadata again, count terms of older reports (no re-embedding)
   fazhi facts [flags]              list stated figures (--json, --csv, --xlsx)
   fazhi eval [flags] FILE.jsonl    run an evaluation question file
   fazhi bench [flags]              ingest and ask benchmarks on look-alike reports
