@@ -10,6 +10,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -109,6 +110,11 @@ type SQLite struct {
 	// concurrent ingests queue here instead of sleeping in SQLite's busy
 	// handler; other processes still meet the busy timeout.
 	writeMu sync.Mutex
+	// wconn is the connection PutBatch writes through, under writeMu,
+	// opened at the first batch: its page cache (writeCacheKiB) holds a
+	// whole batch's pages and keeps the tables' upper pages from one
+	// batch to the next.
+	wconn *sql.Conn
 
 	refreshMu sync.Mutex   // one Refresh at a time
 	mu        sync.RWMutex // guards vec: searches read it, Refresh changes it
@@ -143,7 +149,10 @@ func Open(ctx context.Context, dir string, emb rag.Embedder) (*SQLite, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	path := filepath.Join(dir, DBFile)
-	dsn := "file:" + path + "?_pragma=busy_timeout(15000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	// The driver runs the _pragma list sorted by name, so journal_mode
+	// would make the file (fixing its page size) before page_size is
+	// read: init sets WAL instead, once the page size is in place.
+	dsn := "file:" + path + "?_pragma=busy_timeout(15000)&_pragma=foreign_keys(1)&_pragma=page_size(" + strconv.Itoa(pageSize) + ")&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -164,11 +173,21 @@ func Open(ctx context.Context, dir string, emb rag.Embedder) (*SQLite, error) {
 }
 
 func (s *SQLite) init(ctx context.Context) error {
+	// WAL is kept in the file: set once, every later connection uses it.
+	if err := retryBusy(ctx, func() error {
+		_, err := s.db.ExecContext(ctx, `PRAGMA journal_mode=WAL`)
+		return err
+	}); err != nil {
+		return fmt.Errorf("open %s: set WAL mode: %w", s.path, err)
+	}
 	if err := retryBusy(ctx, func() error {
 		_, err := s.db.ExecContext(ctx, sqliteSchema)
 		return err
 	}); err != nil {
 		return fmt.Errorf("create schema in %s: %w", s.path, err)
+	}
+	if err := s.setFTSHashSize(ctx); err != nil {
+		return err
 	}
 	if err := s.addPlaceColumns(ctx); err != nil {
 		return err
@@ -187,6 +206,41 @@ func (s *SQLite) init(ctx context.Context) error {
 	}
 	s.ver = conn
 	return s.Refresh(ctx)
+}
+
+// pageSize is the page size of a store made now. A chunk's row (its
+// text and its 2 KB embedding) then fits in one page instead of running
+// into an overflow page, and a write moves a quarter as many pages (each a
+// system call, written to the WAL and again when it is checkpointed) as
+// with SQLite's default of 4096. A store made before keeps its page size:
+// SQLite fixes it when the file is made.
+const pageSize = 16384
+
+// ftsHashSize is how many bytes of new terms the full-text index holds in
+// memory before writing them out as a segment (FTS5's default is 1 MB):
+// a batch of reports then makes one segment at its commit instead of
+// several, each merged into larger ones later.
+const ftsHashSize = 16 << 20
+
+// setFTSHashSize sets the full-text index's hashsize (kept in the
+// store) unless it is set already: a store opened to be read is not
+// written to.
+func (s *SQLite) setFTSHashSize(ctx context.Context) error {
+	var v sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT v FROM chunks_fts_config WHERE k = 'hashsize'`).Scan(&v)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read full-text settings of %s: %w", s.path, err)
+	}
+	if v.Valid && v.Int64 == ftsHashSize {
+		return nil
+	}
+	if err := retryBusy(ctx, func() error {
+		_, err := s.db.ExecContext(ctx, `INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('hashsize', ?)`, ftsHashSize)
+		return err
+	}); err != nil {
+		return fmt.Errorf("set full-text settings of %s: %w", s.path, err)
+	}
+	return nil
 }
 
 // placeColumns are the reports' columns added after the first schema
@@ -308,6 +362,12 @@ func (s *SQLite) Close() error {
 		s.Refresh(context.Background())
 	}
 	s.writeCache() // best effort: the next open reads SQLite instead
+	s.writeMu.Lock()
+	if s.wconn != nil {
+		s.wconn.Close()
+		s.wconn = nil
+	}
+	s.writeMu.Unlock()
 	if s.ver != nil {
 		s.ver.Close()
 	}
@@ -407,6 +467,39 @@ func (s *SQLite) PutBatch(ctx context.Context, ps []rag.Prepared) ([]rag.IngestS
 	return statuses, errs, nil
 }
 
+// writeCacheKiB is the page cache of the connection batches are written
+// through. With SQLite's default of 2 MB a batch of reports (about 10 MB
+// of pages) spills pages to the WAL before its commit, and a page changed
+// again after it spilled is written twice.
+const writeCacheKiB = 32 << 10
+
+// writer returns the connection batches are written through, opening it
+// if needed; the caller holds writeMu.
+func (s *SQLite) writer(ctx context.Context) (*sql.Conn, error) {
+	if s.wconn != nil {
+		return s.wconn, nil
+	}
+	c, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, `PRAGMA cache_size = -`+strconv.Itoa(writeCacheKiB)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	s.wconn = c
+	return c, nil
+}
+
+// dropWriter closes the write connection after it failed, so that the
+// next batch opens another; the caller holds writeMu.
+func (s *SQLite) dropWriter() {
+	if s.wconn != nil {
+		s.wconn.Close()
+		s.wconn = nil
+	}
+}
+
 // putStmts are the statements a batch prepares once for all its reports.
 type putStmts struct {
 	chunk, fts, fact, terms *sql.Stmt
@@ -416,7 +509,15 @@ type putStmts struct {
 // There is no savepoint per report: FTS5 writes its pending terms out as
 // a new segment at every savepoint, which would cost as much as a commit.
 func (s *SQLite) putBatch(ctx context.Context, ps []rag.Prepared, fts [][]string, statuses []rag.IngestStatus) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	c, err := s.writer(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := c.BeginTx(ctx, nil)
+	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
+		s.dropWriter()
+		return err
+	}
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"os"
+	"strconv"
+	"strings"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +15,7 @@ import (
 	"time"
 
 	"fazhi/internal/lookalike"
+	"fazhi/rag"
 )
 
 // BenchmarkIngest ingests 400 look-alike reports and the seeds through
@@ -67,4 +72,90 @@ func BenchmarkIngest(b *testing.B) {
 			b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N*len(files)), "cpu-ms/report")
 		})
 	}
+}
+
+// BenchmarkStoreBatch times the ingest's one writer alone: 1,000
+// look-alike reports are prepared once, then each iteration stores them
+// into a new store in batches of the default size. It reports reports/s
+// and the CPU milliseconds per report of the storing (the serial part of
+// an ingest: the workers preparing run two at once).
+//
+//	go test ./cmd/fazhi -run '^$' -bench StoreBatch -benchtime 3x
+func BenchmarkStoreBatch(b *testing.B) {
+	seedPaths, seedTexts, err := readSeeds(seedDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := filepath.Join(b.TempDir(), "reports")
+	gen := lookalike.Generate(seedTexts, 1000, rand.New(rand.NewPCG(1, 2)))
+	if err := writeReports(dir, gen, seedPaths, seedTexts); err != nil {
+		b.Fatal(err)
+	}
+	files, errs := collectFiles([]string{dir})
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var lastData string
+	open := func() (*rag.Engine, io.Closer) {
+		var c config
+		lastData = filepath.Join(b.TempDir(), "data")
+		fs := newFlagSet("bench", io.Discard)
+		commonFlags(fs, &c, func(string) string { return "" })
+		if _, err := parseArgs(fs, []string{"--data", lastData}); err != nil {
+			b.Fatal(err)
+		}
+		eng, st, err := c.open(ctx, logger)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return eng, st
+	}
+	eng, st := open()
+	var ps []rag.Prepared
+	for _, f := range files {
+		p, _, done, err := eng.PreparePathAs(ctx, f.path, f.source)
+		if err != nil || done {
+			b.Fatalf("prepare %s: done %v, %v", f.path, done, err)
+		}
+		ps = append(ps, p)
+	}
+	st.Close()
+	b.ResetTimer()
+	var cpu time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		eng, st := open()
+		b.StartTimer()
+		start := processCPU()
+		w0 := wchar()
+		for todo := ps; len(todo) > 0; {
+			n := min(len(todo), defaultIngestBatch)
+			if _, errs := eng.StoreBatch(ctx, todo[:n]); errors.Join(errs...) != nil {
+				b.Fatal(errors.Join(errs...))
+			}
+			todo = todo[n:]
+		}
+		cpu += processCPU() - start
+		b.Logf("written %.1f MB", float64(wchar()-w0)/1e6)
+		b.StopTimer()
+		st.Close()
+		fi, _ := os.Stat(filepath.Join(lastData, "fazhi.db"))
+		b.Logf("db %.1f MB", float64(fi.Size())/1e6)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.N*len(files))/b.Elapsed().Seconds(), "reports/s")
+	b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N*len(files)), "cpu-ms/report")
+}
+
+func wchar() int64 {
+	b, _ := os.ReadFile("/proc/self/io")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "wchar: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }
