@@ -15,3 +15,13 @@ func LoadedFromCache(s *SQLite) bool {
 	defer s.cacheMu.Unlock()
 	return s.loadedFromCache
 }
+
+// CloseWriter closes the connection batches are written through, as if
+// it had gone bad, leaving the store to notice.
+func CloseWriter(s *SQLite) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.wconn != nil {
+		s.wconn.Close()
+	}
+}

@@ -491,12 +491,21 @@ func (s *SQLite) writer(ctx context.Context) (*sql.Conn, error) {
 	return c, nil
 }
 
-// dropWriter closes the write connection after it failed, so that the
-// next batch opens another; the caller holds writeMu.
-func (s *SQLite) dropWriter() {
-	if s.wconn != nil {
-		s.wconn.Close()
-		s.wconn = nil
+// beginWrite starts a transaction on the write connection; the caller
+// holds writeMu. A connection that went bad is replaced once.
+func (s *SQLite) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	for attempt := 0; ; attempt++ {
+		c, err := s.writer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tx, err := c.BeginTx(ctx, nil)
+		if attempt == 0 && (errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn)) {
+			c.Close()
+			s.wconn = nil
+			continue
+		}
+		return tx, err
 	}
 }
 
@@ -509,15 +518,7 @@ type putStmts struct {
 // There is no savepoint per report: FTS5 writes its pending terms out as
 // a new segment at every savepoint, which would cost as much as a commit.
 func (s *SQLite) putBatch(ctx context.Context, ps []rag.Prepared, fts [][]string, statuses []rag.IngestStatus) error {
-	c, err := s.writer(ctx)
-	if err != nil {
-		return err
-	}
-	tx, err := c.BeginTx(ctx, nil)
-	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
-		s.dropWriter()
-		return err
-	}
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return err
 	}

@@ -980,3 +980,75 @@ func TestSQLiteAddsTermCounts(t *testing.T) {
 		t.Errorf("after filling the old report's counts: %s, want %s", got, want)
 	}
 }
+
+// TestSQLiteFileSettings checks what a store made now is made with (16
+// KB pages, WAL, the full-text index's 16 MB hash) and that a store made
+// before with SQLite's default pages keeps them: both open, store and
+// find a report.
+func TestSQLiteFileSettings(t *testing.T) {
+	ctx := context.Background()
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	p := prepare(t, "004.txt", seedText(t, "004_40507ad071df1468.txt"), emb)
+	oldDir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(oldDir, sqlitestore.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(oldSchema); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, tc := range []struct {
+		name     string
+		dir      string
+		pageSize int
+	}{
+		{"new store", t.TempDir(), 16384},
+		{"store made with 4 KB pages", oldDir, 4096},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := mustOpenSQLite(t, tc.dir, emb)
+			if got := mustPut(t, st, p); got != rag.StatusNew {
+				t.Fatalf("put: %s", got)
+			}
+			hits, err := st.Keyword(ctx, rag.Tokens("调解矛盾纠纷"), rag.Scope{Towns: []string{p.rep.Unit()}}, 5)
+			if err != nil || len(hits) == 0 || !strings.Contains(textOf(hits), "纠纷") {
+				t.Errorf("keyword search: %d hits, %v", len(hits), err)
+			}
+			st.Close()
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(tc.dir, sqlitestore.DBFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var pageSize, hashSize int
+			var mode string
+			if err := db.QueryRowContext(ctx, `SELECT (SELECT page_size FROM pragma_page_size), (SELECT journal_mode FROM pragma_journal_mode), (SELECT v FROM chunks_fts_config WHERE k = 'hashsize')`).Scan(&pageSize, &mode, &hashSize); err != nil {
+				t.Fatal(err)
+			}
+			if pageSize != tc.pageSize || mode != "wal" || hashSize != 16<<20 {
+				t.Errorf("page size %d, journal mode %s, FTS5 hashsize %d; want %d, wal, %d", pageSize, mode, hashSize, tc.pageSize, 16<<20)
+			}
+		})
+	}
+}
+
+// TestSQLitePutAfterWriterLost closes the connection batches are
+// written through behind the store's back: the next report is stored
+// through a new one.
+func TestSQLitePutAfterWriterLost(t *testing.T) {
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	st := mustOpenSQLite(t, t.TempDir(), emb)
+	a := prepare(t, "a.txt", seedText(t, seedFiles[0]), emb)
+	b := prepare(t, "b.txt", seedText(t, seedFiles[1]), emb)
+	if got := mustPut(t, st, a); got != rag.StatusNew {
+		t.Fatalf("put a: %s", got)
+	}
+	sqlitestore.CloseWriter(st)
+	if got := mustPut(t, st, b); got != rag.StatusNew {
+		t.Fatalf("put b: %s", got)
+	}
+	if c := mustCounts(t, st); c[0] != 2 {
+		t.Errorf("%d reports stored, want 2", c[0])
+	}
+}
