@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"os"
-	"strconv"
-	"strings"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,13 +97,11 @@ func BenchmarkStoreBatch(b *testing.B) {
 	}
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	var lastData string
 	open := func() (*rag.Engine, io.Closer) {
 		var c config
-		lastData = filepath.Join(b.TempDir(), "data")
 		fs := newFlagSet("bench", io.Discard)
 		commonFlags(fs, &c, func(string) string { return "" })
-		if _, err := parseArgs(fs, []string{"--data", lastData}); err != nil {
+		if _, err := parseArgs(fs, []string{"--data", filepath.Join(b.TempDir(), "data")}); err != nil {
 			b.Fatal(err)
 		}
 		eng, st, err := c.open(ctx, logger)
@@ -124,12 +122,12 @@ func BenchmarkStoreBatch(b *testing.B) {
 	st.Close()
 	b.ResetTimer()
 	var cpu time.Duration
+	var written int64
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		eng, st := open()
 		b.StartTimer()
-		start := processCPU()
-		w0 := wchar()
+		start, w0 := processCPU(), bytesWritten()
 		for todo := ps; len(todo) > 0; {
 			n := min(len(todo), defaultIngestBatch)
 			if _, errs := eng.StoreBatch(ctx, todo[:n]); errors.Join(errs...) != nil {
@@ -137,22 +135,27 @@ func BenchmarkStoreBatch(b *testing.B) {
 			}
 			todo = todo[n:]
 		}
-		cpu += processCPU() - start
-		b.Logf("written %.1f MB", float64(wchar()-w0)/1e6)
+		cpu, written = cpu+processCPU()-start, written+bytesWritten()-w0
 		b.StopTimer()
 		st.Close()
-		fi, _ := os.Stat(filepath.Join(lastData, "fazhi.db"))
-		b.Logf("db %.1f MB", float64(fi.Size())/1e6)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(b.N*len(files))/b.Elapsed().Seconds(), "reports/s")
 	b.ReportMetric(float64(cpu)/float64(time.Millisecond)/float64(b.N*len(files)), "cpu-ms/report")
+	if written > 0 {
+		b.ReportMetric(float64(written)/1024/float64(b.N*len(files)), "KB-written/report")
+	}
 }
 
-func wchar() int64 {
-	b, _ := os.ReadFile("/proc/self/io")
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "wchar: "); ok {
+// bytesWritten is how many bytes the process has written to files so far
+// (Linux's /proc/self/io), or 0 where that cannot be read.
+func bytesWritten() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for l := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "wchar: "); ok {
 			n, _ := strconv.ParseInt(v, 10, 64)
 			return n
 		}
