@@ -66,11 +66,26 @@ func (x *keywordIndex) count(t []byte, d int32, docTerms *[]int32) {
 // Unicode 6.1 (the tokenizer's tables) has them.
 func plainToken(s []byte) bool {
 	for _, r := range string(s) {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 0x4E00 && r <= 0x9FCC) {
+		if !plainRune(r) {
 			return false
 		}
 	}
 	return true
+}
+
+// plainTerm is plainToken of a string.
+func plainTerm(s string) bool {
+	for _, r := range s {
+		if !plainRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainRune reports whether r is a character plainToken accepts.
+func plainRune(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r >= 0x4E00 && r <= 0x9FCC
 }
 
 // ftsTokens splits text as FTS5's unicode61 tokenizer (remove_diacritics

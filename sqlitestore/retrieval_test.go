@@ -2,12 +2,14 @@ package sqlitestore_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"fazhi/ingest"
@@ -413,4 +415,125 @@ func TestVectorCacheAfterIngest(t *testing.T) {
 		t.Error("the open after an ingest read the chunk table, not the cache")
 	}
 	assertVectorExact(t, s, []rag.Scope{{}})
+}
+
+// TestFTSTokenizersAgree stores the same reports in a store made now
+// (FTS5's ascii tokenizer over terms split as unicode61 splits them) and
+// in one whose full-text index was made with unicode61, as stores made
+// before are: both must index the very same tokens in every chunk (FTS5's
+// own vocabulary) and give the same keyword hits with the same bm25
+// scores, and the same chunks for ChunksWith, also for terms unicode61
+// splits or drops (a decimal figure, full-width and accented letters,
+// Greek, a Kangxi radical, circled numbers).
+func TestFTSTokenizersAgree(t *testing.T) {
+	ctx := context.Background()
+	emb := rag.HashEmbedder(rag.DefaultDim)
+	var texts []string
+	for _, f := range seedFiles {
+		texts = append(texts, seedText(t, f))
+	}
+	all := prepareSeeds(t)
+	for _, r := range lookalike.Generate(texts, 12, rand.New(rand.NewPCG(3, 5))) {
+		all = append(all, prepare(t, r.Name, r.Text, emb))
+	}
+	odd := texts[0] + "\n八、其他\n全年经费3.5万元，ＡＢＣ公司与Ünïcode café（cafe\u0301）合作召开⾒面会２０２１次，" +
+		"Ελληνικά ΟΔΟΣ，落实①②项，ǅemal与İstanbul的ﬁle共计12.75件。\n"
+	all = append(all, prepare(t, "odd.txt", odd, emb))
+
+	oldDir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(oldDir, sqlitestore.DBFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE VIRTUAL TABLE chunks_fts USING fts5(tokens, town UNINDEXED, year UNINDEXED, tokenize = 'unicode61 remove_diacritics 0')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	stores := map[string]*sqlitestore.SQLite{"unicode61": mustOpenSQLite(t, oldDir, emb)}
+	newDir := t.TempDir()
+	stores["ascii"] = mustOpenSQLite(t, newDir, emb)
+	vocab := map[string]string{}
+	for name, dir := range map[string]string{"unicode61": oldDir, "ascii": newDir} {
+		st := stores[name]
+		for _, p := range all {
+			mustPut(t, st, p)
+		}
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlitestore.DBFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var schema string
+		if err := db.QueryRow(`SELECT sql FROM sqlite_schema WHERE name = 'chunks_fts'`).Scan(&schema); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(schema, "tokenize = '"+name) {
+			t.Fatalf("the %s store's full-text table is %s", name, schema)
+		}
+		if _, err := db.Exec(`CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, chunks_fts, instance)`); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := db.Query(`SELECT term, doc, offset FROM temp.vocab ORDER BY doc, offset`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for rows.Next() {
+			var term string
+			var doc, off int64
+			if err := rows.Scan(&term, &doc, &off); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%d %d %s\n", doc, off, term)
+		}
+		rows.Close()
+		vocab[name] = b.String()
+	}
+	if vocab["ascii"] != vocab["unicode61"] {
+		a, u := strings.Split(vocab["ascii"], "\n"), strings.Split(vocab["unicode61"], "\n")
+		for i := range min(len(a), len(u)) {
+			if a[i] != u[i] {
+				t.Fatalf("the indexes differ at token %d: ascii store %q, unicode61 store %q", i, a[i], u[i])
+			}
+		}
+		t.Fatalf("the indexes differ: %d tokens in the ascii store, %d in the unicode61 one", len(a), len(u))
+	}
+	for _, want := range []string{" 3\n", " 5\n", " abc\n", " ünïcode\n", " ελληνικά\n", " οδοσ\n", " ǆemal\n", " ﬁle\n"} {
+		if !strings.Contains(vocab["ascii"], want) {
+			t.Errorf("no token %q in the index: the odd report did not reach it", strings.TrimSpace(want))
+		}
+	}
+
+	queries := append(keywordQueries(all), rag.Tokens("经费3.5万元 ＡＢＣ公司 Ünïcode ΟΔΟΣ ⾒面会 ①②项 12.75件"))
+	n := 0
+	for _, q := range queries {
+		for _, sc := range retrievalScopes(all) {
+			want, err := stores["unicode61"].Keyword(ctx, q, sc, 200)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := stores["ascii"].Keyword(ctx, q, sc, 200)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := diffHits(got, want); d != "" {
+				t.Errorf("Keyword(%q, %+v): ascii store against unicode61 store: %s", q, sc, d)
+			}
+			n += len(want)
+			wantWith, err := stores["unicode61"].ChunksWith(ctx, q, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotWith, err := stores["ascii"].ChunksWith(ctx, q, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := diffHits(gotWith, wantWith); d != "" {
+				t.Errorf("ChunksWith(%q, %+v): ascii store against unicode61 store: %s", q, sc, d)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no query found anything: the comparison proves nothing")
+	}
 }

@@ -93,7 +93,7 @@ CREATE TABLE IF NOT EXISTS term_counts (
 	vocab TEXT NOT NULL,
 	counts BLOB NOT NULL
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(tokens, town UNINDEXED, year UNINDEXED, tokenize = 'unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(tokens, town UNINDEXED, year UNINDEXED, tokenize = '` + ftsTokenizer + `');
 `
 
 // SQLite is the embedded Store: a SQLite database (the source of truth)
@@ -115,6 +115,11 @@ type SQLite struct {
 	// whole batch's pages and keeps the tables' upper pages from one
 	// batch to the next.
 	wconn *sql.Conn
+
+	// ftsSplit is set when the full-text index uses the ascii tokenizer
+	// (a store made now): its terms are written and asked split as
+	// unicode61 splits them (fts.go).
+	ftsSplit bool
 
 	refreshMu sync.Mutex   // one Refresh at a time
 	mu        sync.RWMutex // guards vec: searches read it, Refresh changes it
@@ -189,6 +194,11 @@ func (s *SQLite) init(ctx context.Context) error {
 	if err := s.setFTSHashSize(ctx); err != nil {
 		return err
 	}
+	var ftsSQL string
+	if err := s.db.QueryRowContext(ctx, `SELECT sql FROM sqlite_schema WHERE name = 'chunks_fts'`).Scan(&ftsSQL); err != nil {
+		return fmt.Errorf("read schema of %s: %w", s.path, err)
+	}
+	s.ftsSplit = strings.Contains(ftsSQL, "tokenize = '"+ftsTokenizer+"'")
 	if err := s.addPlaceColumns(ctx); err != nil {
 		return err
 	}
@@ -433,12 +443,12 @@ func (s *SQLite) PutBatch(ctx context.Context, ps []rag.Prepared) ([]rag.IngestS
 	// The keyword index's text is made before taking the write lock, so
 	// that a batch being written is not held up by it; the terms come
 	// from the ingest workers (rag.Prepare). One token per word, quoted
-	// nowhere: FTS5's unicode61 tokenizer keeps a Han bigram as one token.
+	// nowhere: FTS5's tokenizer keeps a Han bigram as one token.
 	fts := make([][]string, len(ps))
 	for i, p := range ps {
 		fts[i] = make([]string, len(p.Chunks))
 		for j, c := range p.Chunks {
-			fts[i][j] = strings.Join(c.KeywordTerms(), " ")
+			fts[i][j] = ftsText(c.KeywordTerms(), s.ftsSplit)
 		}
 	}
 	statuses := make([]rag.IngestStatus, len(ps))
@@ -890,7 +900,7 @@ func (s *SQLite) MetricFacts(ctx context.Context, q rag.FactQuery) ([]rag.Metric
 // ChunksWith returns every chunk in scope whose keyword terms hold any
 // of tokens: the FTS5 index finds them.
 func (s *SQLite) ChunksWith(ctx context.Context, tokens []string, sc rag.Scope) ([]rag.Hit, error) {
-	q := ftsQuery(tokens)
+	q := ftsQuery(tokens, s.ftsSplit)
 	if q == "" {
 		return nil, nil
 	}
@@ -969,7 +979,7 @@ func (s *SQLite) Chunks(ctx context.Context, sc rag.Scope) ([]rag.Hit, error) {
 // in-memory keyword index once Warm has built it (much faster when most
 // chunks match, as for a question naming no town).
 func (s *SQLite) Keyword(ctx context.Context, tokens []string, sc rag.Scope, k int) ([]rag.Hit, error) {
-	q := ftsQuery(tokens)
+	q := ftsQuery(tokens, s.ftsSplit)
 	if q == "" || k <= 0 {
 		return nil, nil
 	}
