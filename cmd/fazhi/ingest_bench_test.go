@@ -26,36 +26,14 @@ import (
 //
 //	go test ./cmd/fazhi -run '^$' -bench Ingest -benchtime 3x
 func BenchmarkIngest(b *testing.B) {
-	seedPaths, seedTexts, err := readSeeds(seedDir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := filepath.Join(b.TempDir(), "reports")
-	gen := lookalike.Generate(seedTexts, 400, rand.New(rand.NewPCG(1, 2)))
-	if err := writeReports(dir, gen, seedPaths, seedTexts); err != nil {
-		b.Fatal(err)
-	}
-	files, errs := collectFiles([]string{dir})
-	if len(errs) > 0 {
-		b.Fatal(errs)
-	}
+	files := benchFiles(b, 400)
 	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, batch := range []int{1, defaultIngestBatch} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
 			var cpu time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				var c config
-				fs := newFlagSet("bench", io.Discard)
-				commonFlags(fs, &c, func(string) string { return "" })
-				if _, err := parseArgs(fs, []string{"--data", filepath.Join(b.TempDir(), "data")}); err != nil {
-					b.Fatal(err)
-				}
-				eng, st, err := c.open(ctx, logger)
-				if err != nil {
-					b.Fatal(err)
-				}
+				eng, st := benchOpen(b)
 				b.StartTimer()
 				start := processCPU()
 				sum := ingestFiles(ctx, eng, files, 2, batch, newProgress(io.Discard, len(files), true), io.Discard)
@@ -82,35 +60,9 @@ func BenchmarkIngest(b *testing.B) {
 //
 //	go test ./cmd/fazhi -run '^$' -bench StoreBatch -benchtime 3x
 func BenchmarkStoreBatch(b *testing.B) {
-	seedPaths, seedTexts, err := readSeeds(seedDir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := filepath.Join(b.TempDir(), "reports")
-	gen := lookalike.Generate(seedTexts, 1000, rand.New(rand.NewPCG(1, 2)))
-	if err := writeReports(dir, gen, seedPaths, seedTexts); err != nil {
-		b.Fatal(err)
-	}
-	files, errs := collectFiles([]string{dir})
-	if len(errs) > 0 {
-		b.Fatal(errs)
-	}
+	files := benchFiles(b, 1000)
 	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	open := func() (*rag.Engine, io.Closer) {
-		var c config
-		fs := newFlagSet("bench", io.Discard)
-		commonFlags(fs, &c, func(string) string { return "" })
-		if _, err := parseArgs(fs, []string{"--data", filepath.Join(b.TempDir(), "data")}); err != nil {
-			b.Fatal(err)
-		}
-		eng, st, err := c.open(ctx, logger)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return eng, st
-	}
-	eng, st := open()
+	eng, st := benchOpen(b)
 	var ps []rag.Prepared
 	for _, f := range files {
 		p, _, done, err := eng.PreparePathAs(ctx, f.path, f.source)
@@ -125,7 +77,7 @@ func BenchmarkStoreBatch(b *testing.B) {
 	var written int64
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		eng, st := open()
+		eng, st := benchOpen(b)
 		b.StartTimer()
 		start, w0 := processCPU(), bytesWritten()
 		for todo := ps; len(todo) > 0; {
@@ -145,6 +97,43 @@ func BenchmarkStoreBatch(b *testing.B) {
 	if written > 0 {
 		b.ReportMetric(float64(written)/1024/float64(b.N*len(files)), "KB-written/report")
 	}
+}
+
+// benchFiles writes n look-alike reports and the seeds into a temporary
+// folder and lists them as an ingest would.
+func benchFiles(b *testing.B, n int) []reportFile {
+	b.Helper()
+	seedPaths, seedTexts, err := readSeeds(seedDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := filepath.Join(b.TempDir(), "reports")
+	gen := lookalike.Generate(seedTexts, n, rand.New(rand.NewPCG(1, 2)))
+	if err := writeReports(dir, gen, seedPaths, seedTexts); err != nil {
+		b.Fatal(err)
+	}
+	files, errs := collectFiles([]string{dir})
+	if len(errs) > 0 {
+		b.Fatal(errs)
+	}
+	return files
+}
+
+// benchOpen opens an engine on a new embedded store, as the CLI does
+// with default flags.
+func benchOpen(b *testing.B) (*rag.Engine, io.Closer) {
+	b.Helper()
+	var c config
+	fs := newFlagSet("bench", io.Discard)
+	commonFlags(fs, &c, func(string) string { return "" })
+	if _, err := parseArgs(fs, []string{"--data", filepath.Join(b.TempDir(), "data")}); err != nil {
+		b.Fatal(err)
+	}
+	eng, st, err := c.open(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return eng, st
 }
 
 // bytesWritten is how many bytes the process has written to files so far
