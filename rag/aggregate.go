@@ -111,8 +111,7 @@ func (e *Engine) aggregate(ctx context.Context, q Query, scope []ReportInfo) (An
 		body += "\n" + say(q.Lang, "未提及此项数字："+strings.Join(names, "、"), "No figure stated in: "+strings.Join(names, "; "))
 	}
 	a.Answer = body
-	a.Table = figureTable(q, sorted, missing)
-	a.Table.trim(MaxAnswerTableRows)
+	a.Table = figureTable(q, sorted, missing, MaxAnswerTableRows)
 	return a, nil
 }
 

@@ -82,18 +82,31 @@ const (
 )
 
 // figureTable turns the figures an aggregate answer picked into its table,
-// rows in the order given (by year when they follow one place).
-func figureTable(q Query, picked []factCandidate, missing []ReportInfo) *Table {
+// rows in the order given (by year when they follow one place). With limit
+// > 0 it lists at most limit rows and limit missing reports and counts the
+// rest, making no row it leaves out.
+func figureTable(q Query, picked []factCandidate, missing []ReportInfo, limit int) *Table {
 	if len(picked) == 0 {
 		return nil
 	}
-	t := &Table{Metric: picked[0].fact.Metric, Unit: picked[0].fact.Unit, Rows: []TableRow{}, Missing: []TableEntry{}}
+	t := &Table{Metric: picked[0].fact.Metric, Unit: picked[0].fact.Unit, By: ByPlace, Rows: []TableRow{}, Missing: []TableEntry{}}
 	if q.Metric != "" {
 		t.Metric = q.Metric
 	}
 	t.Label = metricLabel(t.Metric)
 	if t.Label == "" {
 		t.Label = strings.TrimSpace(picked[0].fact.Subject)
+	}
+	byYear := followsYears(picked)
+	if !byYear && limit > 0 {
+		// Rows by place keep the order given: those past limit are
+		// only counted.
+		if len(picked) > limit {
+			t.RowsOmitted, picked = len(picked)-limit, picked[:limit]
+		}
+		if len(missing) > limit {
+			t.MissingOmitted, missing = len(missing)-limit, missing[:limit]
+		}
 	}
 	for _, c := range picked {
 		t.Rows = append(t.Rows, TableRow{
@@ -104,27 +117,33 @@ func figureTable(q Query, picked []factCandidate, missing []ReportInfo) *Table {
 	for _, r := range missing {
 		t.Missing = append(t.Missing, entryOf(r))
 	}
-	t.orient()
+	if byYear {
+		// A line over the years, drawn in their order.
+		t.By = ByYear
+		sort.SliceStable(t.Rows, func(i, j int) bool { return t.Rows[i].Year < t.Rows[j].Year })
+		sort.SliceStable(t.Missing, func(i, j int) bool { return t.Missing[i].Year < t.Missing[j].Year })
+		if limit > 0 {
+			t.trim(limit)
+		}
+	}
 	return t
 }
 
-// orient sets By: the rows follow years when they all share one place and
-// differ in year; they are then sorted by year, as a line is drawn.
-func (t *Table) orient() {
-	t.By = ByPlace
-	if len(t.Rows) < 2 {
-		return
+// followsYears says whether figures follow one place over the years: two
+// or more, all of one place, each of its own year.
+func followsYears(picked []factCandidate) bool {
+	if len(picked) < 2 {
+		return false
 	}
+	place := placeOf(*picked[0].rep)
 	years := map[int]bool{}
-	for _, r := range t.Rows {
-		if r.Place != t.Rows[0].Place || r.Year == 0 || years[r.Year] {
-			return
+	for _, c := range picked {
+		if placeOf(*c.rep) != place || c.rep.Year == 0 || years[c.rep.Year] {
+			return false
 		}
-		years[r.Year] = true
+		years[c.rep.Year] = true
 	}
-	t.By = ByYear
-	sort.SliceStable(t.Rows, func(i, j int) bool { return t.Rows[i].Year < t.Rows[j].Year })
-	sort.SliceStable(t.Missing, func(i, j int) bool { return t.Missing[i].Year < t.Missing[j].Year })
+	return true
 }
 
 // metricLabels maps metric keys to their Chinese labels.
@@ -176,7 +195,7 @@ func (e *Engine) MetricTable(ctx context.Context, metric, town string, year int)
 	if err != nil {
 		return Table{}, err
 	}
-	t := figureTable(q, picked, missing)
+	t := figureTable(q, picked, missing, 0)
 	if t == nil {
 		for _, r := range missing {
 			empty.Missing = append(empty.Missing, entryOf(r))
