@@ -121,7 +121,7 @@ func TestPinyin(t *testing.T) {
 // (where overlaps and shared prefixes and suffixes are common).
 func TestMatcherAgainstNaive(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	alpha := []rune("镇城关东溪街道乡")
+	alpha := []rune("镇城关东溪街道乡𠀀a") // and characters past the root table
 	word := func(n int) string {
 		rs := make([]rune, n)
 		for i := range rs {

@@ -229,6 +229,7 @@ func readIndex(g *Gazetteer) (*nameMatcher, error) {
 			m.link[v] = m.link[f]
 		}
 	}
+	m.indexRoot()
 	if r.u32() != uint32(names) {
 		return nil, errIndex
 	}

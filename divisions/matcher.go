@@ -19,6 +19,25 @@ type Matcher struct {
 	out   []int32 // pattern ending at this node, or -1
 	link  []int32 // nearest node on the fail chain with an output, or 0
 	plen  []int   // pattern length in bytes
+	// root is the root's child for each rune below len(root) (0: none).
+	// The root has a child for every first character of a name, thousands,
+	// and most steps of a scan start from it: a table instead of a binary
+	// search there.
+	root []int32
+}
+
+// rootTableEnd is where the root's table ends: past the CJK Unified
+// Ideographs, where the first characters of place names are.
+const rootTableEnd = 0xA000
+
+// indexRoot fills the root's table from its children.
+func (m *Matcher) indexRoot() {
+	m.root = make([]int32, rootTableEnd)
+	for c := m.first[0]; c < m.first[0]+m.count[0]; c++ {
+		if r := m.char[c]; r >= 0 && r < rootTableEnd {
+			m.root[r] = c
+		}
+	}
 }
 
 // MatchAt is one occurrence: text[Start:End] is pattern Pattern.
@@ -106,11 +125,16 @@ func NewMatcher(patterns []string) *Matcher {
 			}
 		}
 	}
+	m.indexRoot()
 	return m
 }
 
 // step follows the edge labelled r out of node v.
 func (m *Matcher) step(v int32, r rune) (int32, bool) {
+	if v == 0 && uint32(r) < uint32(len(m.root)) {
+		c := m.root[r]
+		return c, c != 0
+	}
 	lo, hi := m.first[v], m.first[v]+m.count[v]
 	for lo < hi {
 		mid := (lo + hi) / 2

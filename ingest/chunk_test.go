@@ -2,8 +2,10 @@ package ingest_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -330,5 +332,74 @@ func TestHeadingLevel(t *testing.T) {
 				t.Errorf("HeadingLevel(%q): got %d, want %d", tt.line, got, tt.want)
 			}
 		})
+	}
+}
+
+// sentencesByRune is Sentences as first written, rune by rune into a
+// builder: the definition the faster one is checked against.
+func sentencesByRune(text string) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if s := strings.TrimSpace(b.String()); s != "" {
+			out = append(out, s)
+		}
+		b.Reset()
+	}
+	rs := []rune(text)
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if r == '\n' || r == '\r' {
+			flush()
+			continue
+		}
+		b.WriteRune(r)
+		if strings.ContainsRune("。！？；!?;", r) {
+			for i+1 < len(rs) && strings.ContainsRune("”’」』）)】", rs[i+1]) {
+				i++
+				b.WriteRune(rs[i])
+			}
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// TestSentencesByRune checks Sentences against sentencesByRune on every
+// seed and real report, raw and cleaned, and on random texts over the
+// characters that matter (ends, closing quotes, line breaks, spaces,
+// invalid bytes).
+func TestSentencesByRune(t *testing.T) {
+	var texts []string
+	for _, dir := range []string{"../testdata/reports", "../testdata/real/docs"} {
+		paths, err := filepath.Glob(filepath.Join(dir, "*.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts = append(texts, string(b), ingest.Clean(string(b)))
+		}
+	}
+	if len(texts) < 20 {
+		t.Fatalf("only %d report texts found", len(texts)/2)
+	}
+	rng := rand.New(rand.NewPCG(5, 8))
+	alphabet := []string{"。", "！", "？", "；", "!", "?", ";", "”", "’", "」", "』", "）", ")", "】", "\n", "\r", " ", "\u3000", "\t", "调解", "a", "\xff", "\xe4\xb8", "\u2028"}
+	for range 2000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		texts = append(texts, b.String())
+	}
+	for i, text := range texts {
+		if got, want := ingest.Sentences(text), sentencesByRune(text); !slices.Equal(got, want) {
+			t.Fatalf("text %d (%.40q): Sentences gives %q, want %q", i, text, got, want)
+		}
 	}
 }

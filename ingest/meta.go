@@ -582,6 +582,11 @@ func PageDate(raw string) string {
 		if i == 40 {
 			break
 		}
+		// Every label pageDateRe knows holds 日期 or is 发布时间: a line
+		// without either is not run through the expression.
+		if !strings.Contains(l, "日期") && !strings.Contains(l, "发布时间") {
+			continue
+		}
 		if m := pageDateRe.FindStringSubmatch(l); m != nil {
 			if d := formatDate(m[1], m[2], m[3]); d != "" {
 				return d

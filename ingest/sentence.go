@@ -1,6 +1,9 @@
 package ingest
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // sentenceEnds are the marks that end a sentence in these reports. The
 // semicolon counts: reports list achievements as "一是…；二是…；", and each
@@ -12,30 +15,39 @@ const sentenceEnds = "。！？；!?;"
 // lines). Closing quotes and brackets directly after an end mark stay with
 // the sentence. Empty pieces are dropped; surrounding space is trimmed.
 func Sentences(text string) []string {
-	var out []string
-	var b strings.Builder
-	flush := func() {
-		if s := strings.TrimSpace(b.String()); s != "" {
-			out = append(out, s)
-		}
-		b.Reset()
+	if !utf8.ValidString(text) {
+		text = string([]rune(text)) // each invalid byte reads as U+FFFD
 	}
-	rs := []rune(text)
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
+	// A sentence is a stretch of text between two ends, so it is cut out
+	// of text (and copied, not to hold text alive) rather than built.
+	var out []string
+	start := 0
+	flush := func(end int) {
+		if s := strings.TrimSpace(text[start:end]); s != "" {
+			out = append(out, strings.Clone(s))
+		}
+	}
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
 		if r == '\n' || r == '\r' {
-			flush()
+			flush(i)
+			i += n
+			start = i
 			continue
 		}
-		b.WriteRune(r)
+		i += n
 		if strings.ContainsRune(sentenceEnds, r) {
-			for i+1 < len(rs) && strings.ContainsRune("”’」』）)】", rs[i+1]) {
-				i++
-				b.WriteRune(rs[i])
+			for i < len(text) {
+				r, n := utf8.DecodeRuneInString(text[i:])
+				if !strings.ContainsRune("”’」』）)】", r) {
+					break
+				}
+				i += n
 			}
-			flush()
+			flush(i)
+			start = i
 		}
 	}
-	flush()
+	flush(len(text))
 	return out
 }
