@@ -120,6 +120,12 @@ func ChunkText(text string, opt ChunkOptions) []Chunk {
 				cur = nil // the overlap and the sentence do not fit together
 			}
 		}
+		if utf8.RuneCountInString(s) <= opt.MaxRunes {
+			if s != "" {
+				cur = append(cur, p)
+			}
+			return
+		}
 		rs := []rune(s)
 		for len(rs) > opt.MaxRunes {
 			// One sentence alone is over the limit: it is cut.
