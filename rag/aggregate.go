@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strconv"
@@ -238,12 +239,13 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 	}
 	model, qf := &fitted().Figure, figureAsks(q)
 	texts := set.textsOf()
-	score := func(out []factCandidate, r *ReportInfo, scratch []float64) []factCandidate {
+	masks := len(ft.tokens) <= maxMaskTerms
+	score := func(out []factCandidate, ft factTerms, r *ReportInfo, scratch []float64, df map[string]int) []factCandidate {
 		is := byReport[r.ID]
 		if len(is) == 0 {
 			return out
 		}
-		df := make(map[string]int, len(ft.tokens))
+		clear(df) // the last report's matcher, which kept it, is done with
 		for _, t := range ft.tokens {
 			if n := counts[t][r.ID]; n > 0 {
 				df[t] = n
@@ -257,7 +259,12 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 		for _, i := range is {
 			fact := set.rows[i].Fact
 			fact.Source, fact.Town, fact.Year = r.Source, r.Unit(), r.Year
-			d := texts[i].docFactTerms(fact, ft)
+			var d docFact
+			if masks {
+				d = texts[i].docFactTerms(fact, ft)
+			} else {
+				d = texts[i].docFact(fact, ft.in)
+			}
 			if c, ok := scoreFact(q, qf, m, model, r, &d, scratch); ok && (keep == nil || keep(c)) {
 				out = append(out, c)
 			}
@@ -278,9 +285,10 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 				rows += len(byReport[r.ID])
 			}
 			scored[p] = make([]factCandidate, 0, rows)
-			scratch := make([]float64, len(figureFeatures))
+			scratch, df := make([]float64, len(figureFeatures)), make(map[string]int, len(ft.tokens))
+			ftp := ft.withSets() // sets of this goroutine's own
 			for i := range part {
-				scored[p] = score(scored[p], &part[i], scratch)
+				scored[p] = score(scored[p], ftp, &part[i], scratch, df)
 			}
 		}()
 	}
@@ -404,9 +412,23 @@ func (e *Engine) eachDoc(ctx context.Context, scope []ReportInfo, f func(ReportI
 // only these for the matcher, which asks for nothing else.
 type factTerms struct {
 	tokens []string
+	// sets are the gram sets made so far by the tokens they hold (bit i:
+	// tokens[i]), shared by every text holding the same ones: the sets
+	// are only read. nil until withSets; not safe for concurrent use.
+	sets map[uint64]gramSet
 }
 
 func newFactTerms(tokens []string) factTerms { return factTerms{tokens: tokens} }
+
+// maxMaskTerms is the most tokens a mask (uint64) holds.
+const maxMaskTerms = 64
+
+// withSets returns ft with a store of interned sets of its own, for one
+// goroutine's use.
+func (ft factTerms) withSets() factTerms {
+	ft.sets = map[uint64]gramSet{}
+	return ft
+}
 
 // isHanBigram says whether t is two Han characters: then Tokens yields it
 // for a text exactly when the text holds it, as both stand in one run.
@@ -416,17 +438,19 @@ func isHanBigram(t string) bool {
 	return n+m == len(t) && unicode.Is(unicode.Han, r1) && unicode.Is(unicode.Han, r2)
 }
 
-// inHolding is in(text) for a text cut from which part is (part's gram
-// set, made by in): the Han bigrams of part stand in text, and a bigram
-// part lacks is looked for in text[:end] only, where the caller knows the
-// rest of text holds none of those (the text after end is part).
-func (ft factTerms) inHolding(text string, part gramSet, end int) gramSet {
-	var g gramSet
+// mask is the mask of the tokens text holds, for a text known to hold
+// the Han bigrams of part (a mask of a text cut from it) and none but
+// those outside text[:end] (end is len(text) when nothing more is
+// known): a bigram part lacks is looked for in text[:end] only. Tokens
+// other than Han bigrams are found in the whole text's grams.
+func (ft factTerms) mask(text string, part uint64, end int) uint64 {
+	var m uint64
 	var all gramSet
-	for _, t := range ft.tokens {
+	for i, t := range ft.tokens {
+		bit := uint64(1) << i
 		var has bool
 		if isHanBigram(t) {
-			has = part.has(t) || strings.Contains(text[:end], t)
+			has = part&bit != 0 || strings.Contains(text[:end], t)
 		} else {
 			if all == nil {
 				all = gramsOf(text)
@@ -434,14 +458,29 @@ func (ft factTerms) inHolding(text string, part gramSet, end int) gramSet {
 			has = all.has(t)
 		}
 		if has {
-			if g == nil {
-				g = gramSet{}
-			}
+			m |= bit
+		}
+	}
+	return m
+}
+
+// set is the gram set of the tokens of mask m: nil for none, as in gives
+// it; interned in ft.sets when ft has them.
+func (ft factTerms) set(m uint64) gramSet {
+	if m == 0 {
+		return nil
+	}
+	if g, ok := ft.sets[m]; ok {
+		return g
+	}
+	g := make(gramSet, bits.OnesCount64(m))
+	for i, t := range ft.tokens {
+		if m&(uint64(1)<<i) != 0 {
 			g[t] = struct{}{}
 		}
 	}
-	if len(g) == len(part) && subset(g, part) {
-		return part // the same grams: share them
+	if ft.sets != nil {
+		ft.sets[m] = g
 	}
 	return g
 }

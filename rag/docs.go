@@ -246,60 +246,30 @@ func textsOf(f ingest.Fact, context string) factTexts {
 // docFactTerms is docFact with the gram sets ft makes, found with fewer
 // searches: texts joined by a space hold the terms of each part and no
 // other (no token spans a space), and a text holds the Han bigrams of
-// any text cut from it. Gram sets equal to another are shared: no one
-// changes a docFact's sets.
+// any text cut from it. The sets are made as masks of ft's tokens and
+// taken from ft's interned sets (ft.set): thousands of figures hold a
+// few dozen distinct sets. ft must have at most 64 tokens.
 func (t *factTexts) docFactTerms(f ingest.Fact, ft factTerms) docFact {
 	df := docFact{Fact: f, clause: t.clause, years: t.years, furniture: t.furniture, kind: t.kind}
-	df.subject = ft.in(f.Subject)
-	clause := ft.in(t.clause)
-	df.local = union(df.subject, clause)
+	subject := ft.mask(f.Subject, 0, len(f.Subject))
+	clause := ft.mask(t.clause, 0, len(t.clause))
+	local := subject | clause
+	df.subject, df.local = ft.set(subject), ft.set(local)
 	if t.inherited != "" {
-		df.inherited = union(df.local, ft.in(t.prevClause))
+		df.inherited = ft.set(local | ft.mask(t.prevClause, 0, len(t.prevClause)))
 	}
+	quote := ft.mask(f.Quote, 0, len(f.Quote))
 	if t.cut {
-		df.quote = ft.inHolding(f.Quote, clause, len(f.Quote))
-	} else {
-		df.quote = ft.in(f.Quote)
+		quote = ft.mask(f.Quote, clause, len(f.Quote))
 	}
+	df.quote = ft.set(quote)
 	if t.context != "" {
 		// The sentence is the end of context: a bigram it lacks can
 		// only stand before it or across the join.
 		_, n := utf8.DecodeRuneInString(f.Quote)
-		df.context = ft.inHolding(t.context, df.quote, t.prevLen+n)
+		df.context = ft.set(ft.mask(t.context, quote, t.prevLen+n))
 	}
 	return df
-}
-
-// union is the gram set holding a's and b's grams: a or b itself when it
-// holds the other's.
-func union(a, b gramSet) gramSet {
-	if len(b) == 0 || subset(b, a) {
-		return a
-	}
-	if len(a) == 0 || subset(a, b) {
-		return b
-	}
-	u := make(gramSet, len(a)+len(b))
-	for t := range a {
-		u[t] = struct{}{}
-	}
-	for t := range b {
-		u[t] = struct{}{}
-	}
-	return u
-}
-
-// subset says whether every gram of a is in b.
-func subset(a, b gramSet) bool {
-	if len(a) > len(b) {
-		return false
-	}
-	for t := range a {
-		if !b.has(t) {
-			return false
-		}
-	}
-	return true
 }
 
 // docFact is figure f, whose texts t are, with the gram sets grams makes.

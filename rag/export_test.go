@@ -483,14 +483,18 @@ func (e *Engine) PlacesOf(ctx context.Context, question string) ([]string, strin
 // FactGramsAgree prepares every stated figure of every stored report for
 // the terms of question twice, as the sentence path does (newDocFact with
 // the terms' gram sets) and as a total over the fact table does
-// (docFactTerms), and returns how many figures it compared, or an error
-// naming the first that differ.
+// (docFactTerms), and returns how many figures it compared (none when the
+// question has more terms than a mask holds), or an error naming the
+// first that differ.
 func (e *Engine) FactGramsAgree(ctx context.Context, question string) (int, error) {
 	c, err := e.catalog(ctx)
 	if err != nil {
 		return 0, err
 	}
-	ft := newFactTerms(prepareGroups(analyse(question, c.towns, e.gloss).Groups).tokens())
+	ft := newFactTerms(prepareGroups(analyse(question, c.towns, e.gloss).Groups).tokens()).withSets()
+	if len(ft.tokens) > maxMaskTerms {
+		return 0, nil // a total reads these with the gram sets of newDocFact itself
+	}
 	n := 0
 	for _, r := range c.reports {
 		d, err := e.doc(ctx, r)

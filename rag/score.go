@@ -190,22 +190,32 @@ func (pgs preparedGroups) tokens() []string {
 
 // matcher weighs the groups' terms by idf.
 func (pgs preparedGroups) matcher(idf *idfTable) *matcher {
-	m := &matcher{idf: idf}
+	n := 0
 	for _, g := range pgs {
-		var sg scoredGroup
+		for _, ft := range g.forms {
+			n += len(ft)
+		}
+	}
+	// The weights of every token, in one allocation: a total makes a
+	// matcher for each of thousands of reports.
+	weights := make([]float64, 0, n)
+	m := &matcher{idf: idf, groups: make([]scoredGroup, 0, len(pgs))}
+	for _, g := range pgs {
+		sg := scoredGroup{forms: make([][]string, 0, len(g.forms)), ws: make([][]float64, 0, len(g.forms))}
 		for i, ft := range g.forms {
 			toks := dropJunctions(ft, idf)
 			if len(toks) == 0 {
 				continue
 			}
-			ws := make([]float64, len(toks))
-			for j, t := range toks {
-				ws[j] = idf.weight(t)
+			start := len(weights)
+			for _, t := range toks {
+				w := idf.weight(t)
+				weights = append(weights, w)
 				if i == 0 {
-					sg.weight += ws[j]
+					sg.weight += w
 				}
 			}
-			sg.forms, sg.ws = append(sg.forms, toks), append(sg.ws, ws)
+			sg.forms, sg.ws = append(sg.forms, toks), append(sg.ws, weights[start:len(weights):len(weights)])
 		}
 		if len(sg.forms) == 0 {
 			continue
@@ -234,12 +244,20 @@ func dropJunctions(toks []string, idf *idfTable) []string {
 		return toks
 	}
 	held := func(i int) bool { return idf.docFreq(toks[i]) > 0 }
-	out := toks[:0:0]
+	var out []string // made at the first token dropped: toks itself when none is
 	for i, t := range toks {
 		if i > 0 && i < len(toks)-1 && !held(i) && held(i-1) && held(i+1) {
+			if out == nil {
+				out = append(make([]string, 0, len(toks)-1), toks[:i]...)
+			}
 			continue
 		}
-		out = append(out, t)
+		if out != nil {
+			out = append(out, t)
+		}
+	}
+	if out == nil {
+		return toks
 	}
 	return out
 }
