@@ -529,3 +529,9 @@ var CountTerms = countTerms
 
 // TermVocabTokens lists the term vocabulary's tokens, sorted.
 func TermVocabTokens() []string { return append([]string(nil), defaultTermVocab().tokens...) }
+
+// PinyinSyllables and MayBePinyin expose the pinyin syllable check.
+var (
+	PinyinSyllables = pinyinSyllables
+	MayBePinyin     = mayBePinyin
+)

@@ -3,6 +3,7 @@ package rag
 import (
 	"sort"
 	"strings"
+	"sync"
 
 	"fazhi/divisions"
 )
@@ -258,6 +259,9 @@ func pinyinPlace(text string) (string, []divisions.Unit) {
 			for _, w := range words[i : i+n] {
 				py.WriteString(strings.ToLower(trimPossessive(text[w[0]:w[1]])))
 			}
+			if !mayBePinyin(py.String()) {
+				continue // "which town", "each town": no place's pinyin
+			}
 			var hits []divisions.Unit
 			for _, u := range g.Pinyin(py.String()) {
 				for _, s := range sufs {
@@ -349,3 +353,68 @@ func nearTowns(towns []townName, codes []string) []string {
 	}
 	return nil
 }
+
+// mayBePinyin says whether s, lower-case letters, can be read as toneless
+// pinyin syllables one after another ("yumen", "dazhongzhuang"): a word
+// that cannot ("which", "each") names no place in pinyin, and looking it
+// up would build the gazetteer's pinyin index for nothing. A string with
+// other characters may be pinyin as far as this knows.
+func mayBePinyin(s string) bool {
+	for _, r := range s {
+		if r < 'a' || r > 'z' {
+			return true
+		}
+	}
+	syl := pinyinSyllables()
+	// can[i]: s[:i] is syllables one after another.
+	can := make([]bool, len(s)+1)
+	can[0] = true
+	for i := 1; i <= len(s); i++ {
+		for j := max(0, i-maxSyllable); j < i && !can[i]; j++ {
+			can[i] = can[j] && syl[s[j:i]]
+		}
+	}
+	return can[len(s)]
+}
+
+// maxSyllable is the length of the longest pinyin syllable ("chuang").
+const maxSyllable = 6
+
+// pinyinSyllables are the toneless syllables go-pinyin reads Han
+// characters as (TestPinyinSyllables keeps the list equal to them).
+var pinyinSyllables = sync.OnceValue(func() map[string]bool {
+	out := map[string]bool{}
+	for _, s := range strings.Fields(pinyinSyllableList) {
+		out[s] = true
+	}
+	return out
+})
+
+const pinyinSyllableList = `
+a ai an ang ao ba bai ban bang bao bei ben beng bi bian biang biao bie
+bin bing bo bong bu ca cai can cang cao ce cei cen ceng cha chai chan
+chang chao che chen cheng chi chong chou chu chua chuai chuan chuang
+chui chun chuo ci cong cou cu cuan cui cun cuo da dai dan dang dao de
+den deng di dian diao die din ding diu dong dou du duan dui dun duo e
+ei en eng er fa fan fang fei fen feng fiao fo fou fu ga gai gan gang
+gao ge gei gen geng gong gou gu gua guai guan guang gui gun guo ha hai
+han hang hao he hei hen heng hm hong hou hu hua huai huan huang hui
+hun huo ji jia jian jiang jiao jie jin jing jiong jiu ju juan jue jun
+ka kai kan kang kao ke ken keng kong kou ku kua kuai kuan kuang kui
+kun kuo la lai lan lang lao le lei leng li lia lian liang liao lie lin
+ling liu lo long lou lu luan lun luo lv lve m ma mai man mang mao me
+mei men meng mi mian miao mie min ming miu mo mou mu n na nai nan nang
+nao ne nei nen neng ni nian niang niao nie nin ning niu nong nou nu
+nuan nun nuo nv nve o ou pa pai pan pang pao pei pen peng pi pian piao
+pie pin ping po pou pu qi qia qian qiang qiao qie qin qing qiong qiu
+qu quan que qun ran rang rao re ren reng ri rong rou ru rua ruan rui
+run ruo sa sai san sang sao se sen seng sha shai shan shang shao she
+shen sheng shi shou shu shua shuai shuan shuang shui shun shuo si song
+sou su suan sui sun suo ta tai tan tang tao te teng ti tian tiao tie
+ting tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo wong
+wu xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya
+yan yang yao ye yi yin ying yo yong you yu yuan yue yun za zai zan
+zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe zhen zheng zhi
+zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu
+zuan zui zun zuo
+`

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"fazhi/rag"
+
+	"github.com/mozillazg/go-pinyin"
 )
 
 // TestPlacesInQuestions asks about places on a store of the seeds and the
@@ -69,5 +71,41 @@ func TestPlacesInQuestions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPinyinSyllables keeps the syllable list equal to the toneless
+// readings go-pinyin gives every Han character it knows, and checks that
+// place names in pinyin read as syllables and English words mostly not.
+func TestPinyinSyllables(t *testing.T) {
+	want := map[string]bool{}
+	args := pinyin.NewArgs()
+	for r := range pinyin.PinyinDict {
+		for _, p := range pinyin.SinglePinyin(rune(r), args) {
+			want[p] = true
+		}
+	}
+	got := rag.PinyinSyllables()
+	for s := range want {
+		if !got[s] {
+			t.Errorf("syllable %q of go-pinyin is not in the list", s)
+		}
+	}
+	for s := range got {
+		if !want[s] {
+			t.Errorf("syllable %q of the list is not go-pinyin's", s)
+		}
+	}
+	for _, tt := range []struct {
+		s    string
+		want bool
+	}{
+		{"yumen", true}, {"dazhongzhuang", true}, {"quanzhang", true}, {"guanganmennei", true}, {"xian", true}, {"shiwan", true},
+		{"which", false}, {"each", false}, {"every", false}, {"all", false}, {"the", false}, {"this", false}, {"what", false},
+		{"xi’an", true}, // not letters only: left to the index
+	} {
+		if got := rag.MayBePinyin(tt.s); got != tt.want {
+			t.Errorf("MayBePinyin(%q) = %v, want %v", tt.s, got, tt.want)
+		}
 	}
 }
