@@ -68,6 +68,10 @@ func TestWebPageChromium(t *testing.T) {
 			Report: ingest.Report{Source: "000_cd4b96a87fea5f69.txt", Title: "渔门镇2020年度法治政府建设工作报告", Place: "渔门镇", Level: ingest.LevelTownship, Town: "渔门镇", County: "盐边县",
 				City: "攀枝花市", Province: "四川省", DivisionCode: "510422102", Year: 2020},
 			Chunks: 12, Facts: 30,
+		}, {
+			Report: ingest.Report{Source: "real/d09.txt", Title: "广安门内街道2022年法治政府建设工作报告", Place: "广安门内街道", Level: ingest.LevelTownship, Town: "广安门内街道",
+				County: "西城区", City: "北京市", Province: "北京市", Year: 2022, Aliases: []string{"广内街道"}},
+			Chunks: 9, Facts: 12,
 		}},
 	}
 	api := newTestServer(t, eng, httpapi.Config{})
@@ -197,7 +201,8 @@ func TestWebPageChromium(t *testing.T) {
 	must(p.waitFor(ctx, "the reports table", `document.querySelector("#docs-table tbody") &&
 		document.querySelector("#docs-table tbody").textContent.includes("渔门镇2020年度法治政府建设工作报告") &&
 		document.querySelector("#docs-table tbody").textContent.includes("四川省攀枝花市") &&
-		document.querySelector("#docs-table tbody").textContent.includes("乡镇/街道")`))
+		document.querySelector("#docs-table tbody").textContent.includes("乡镇/街道") &&
+		document.querySelector("#docs-table tbody").textContent.includes("又称广内街道")`))
 	shot("reports.png")
 
 	// Nothing left this server.

@@ -450,7 +450,12 @@
         b.addEventListener("click", function () { openDocument(d.source, ""); });
         td.appendChild(b);
         tr.appendChild(td);
-        tr.appendChild(el("td", "nowrap", d.place || d.town));
+        var unit = el("td", "nowrap", d.place || d.town);
+        if (d.aliases && d.aliases.length) {
+          // The short forms its text uses, which questions may use too.
+          unit.appendChild(el("span", "cite-meta", "（又称" + d.aliases.join("、") + "）"));
+        }
+        tr.appendChild(unit);
         tr.appendChild(el("td", "nowrap", d.level === "county" ? "县/区" : d.level === "township" ? "乡镇/街道" : ""));
         tr.appendChild(el("td", "nowrap", d.level === "county" ? "" : d.county));
         tr.appendChild(el("td", "nowrap", [d.province, d.city === d.province ? "" : d.city].join("")));
