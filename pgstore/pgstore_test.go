@@ -82,28 +82,37 @@ func TestMigrationsIdempotent(t *testing.T) {
 	}
 }
 
-// TestMigratesFactContext opens a store made before migration 003: the
-// figures stored before have no context (their reports are read to score
-// them), those stored after have it, and the query finds both.
-func TestMigratesFactContext(t *testing.T) {
+// openMigrated stores fixture old in a new store, takes the schema back
+// to what it was before a migration with downgrade (SQL), and opens the
+// store again, which migrates it: a store made before the migration
+// holding old, closed when the test ends (mustOpenPG).
+func openMigrated(t *testing.T, emb rag.Embedder, old fixture, downgrade string) *pgstore.Store {
+	t.Helper()
 	ctx := context.Background()
 	u := testURL(t)
-	emb := rag.HashEmbedder(64)
-	a, b, _ := fixtures(t, emb)
 	s := mustOpenPG(t, u, emb)
-	put(t, s, a, rag.StatusNew)
+	put(t, s, old, rag.StatusNew)
 	s.Close()
 	conn, err := pgx.Connect(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `ALTER TABLE facts DROP COLUMN context; ALTER TABLE facts DROP COLUMN report_sentences;
-		DROP INDEX facts_metric_report; CREATE INDEX facts_metric ON facts (metric); UPDATE meta SET value = '2' WHERE key = 'schema_version'`); err != nil {
+	if _, err := conn.Exec(ctx, downgrade); err != nil {
 		t.Fatal(err)
 	}
-	s = mustOpenPG(t, u, emb)
-	defer s.Close()
+	return mustOpenPG(t, u, emb)
+}
+
+// TestMigratesFactContext opens a store made before migration 003: the
+// figures stored before have no context (their reports are read to score
+// them), those stored after have it, and the query finds both.
+func TestMigratesFactContext(t *testing.T) {
+	ctx := context.Background()
+	emb := rag.HashEmbedder(64)
+	a, b, _ := fixtures(t, emb)
+	s := openMigrated(t, emb, a, `ALTER TABLE facts DROP COLUMN context; ALTER TABLE facts DROP COLUMN report_sentences;
+		DROP INDEX facts_metric_report; CREATE INDEX facts_metric ON facts (metric); UPDATE meta SET value = '2' WHERE key = 'schema_version'`)
 	b.facts[0].Metric, b.facts[0].Context = "disputes_mediated", "前一句。"
 	b.rep.Sentences = 7
 	put(t, s, b, rag.StatusNew)
@@ -126,22 +135,9 @@ func TestMigratesFactContext(t *testing.T) {
 // until they are set; a report stored after keeps its own.
 func TestMigratesTermCounts(t *testing.T) {
 	ctx := context.Background()
-	u := testURL(t)
 	emb := rag.HashEmbedder(64)
 	a, b, _ := fixtures(t, emb)
-	s := mustOpenPG(t, u, emb)
-	put(t, s, a, rag.StatusNew)
-	s.Close()
-	conn, err := pgx.Connect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `ALTER TABLE reports DROP COLUMN term_vocab; ALTER TABLE reports DROP COLUMN term_counts; UPDATE meta SET value = '4' WHERE key = 'schema_version'`); err != nil {
-		t.Fatal(err)
-	}
-	s = mustOpenPG(t, u, emb)
-	defer s.Close()
+	s := openMigrated(t, emb, a, `ALTER TABLE reports DROP COLUMN term_vocab; ALTER TABLE reports DROP COLUMN term_counts; UPDATE meta SET value = '4' WHERE key = 'schema_version'`)
 	b.rep.TermVocab, b.rep.TermCounts = "v1", []byte{1, 5}
 	put(t, s, b, rag.StatusNew)
 	read := func() string {
