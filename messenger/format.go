@@ -125,17 +125,20 @@ func tableSpans(a rag.Answer, proofHint string) []Span {
 			strings.Repeat(" ", vw-displayWidth(r.Figure)) + r.Figure
 		spans = append(spans, Styled(StyleCode, line), Plain("\n"))
 	}
-	if n := len(t.Rows) - len(rows); n > 0 {
+	// An answer's table may list only its first rows and count the rest.
+	if n := len(t.Rows) + t.RowsOmitted - len(rows); n > 0 {
 		spans = append(spans, Plain(fmt.Sprintf("……另有 %d 份报告\n", n)))
 	}
 	if len(t.Missing) > 0 {
 		var names []string
 		for i, m := range t.Missing {
 			if i == maxSources {
-				names = append(names, fmt.Sprintf("等 %d 份", len(t.Missing)))
 				break
 			}
 			names = append(names, tableRowLabel(rag.ByPlace, cmp.Or(m.Place, m.Source), m.Year))
+		}
+		if all := len(t.Missing) + t.MissingOmitted; all > len(names) {
+			names = append(names, fmt.Sprintf("等 %d 份", all))
 		}
 		spans = append(spans, Plain("未提及："+strings.Join(names, "、")+"\n"))
 	}

@@ -90,6 +90,21 @@ func TestRenderGolden(t *testing.T) {
 					{Place: "拾万镇", Year: 2022, Value: 61, Unit: "件", Figure: "61件", Source: "b.txt"},
 				}},
 		}, ProofHint)},
+		// A total over many reports: the answer's table lists its first
+		// rows and counts the rest, which the reply counts in too.
+		{"answer_table_omitted.golden", AnswerSpans(rag.Answer{
+			Answer: "合计：1300件（173份报告）。", Found: true,
+			Table: &rag.Table{Label: "矛盾纠纷调处数", Unit: "件", By: rag.ByPlace,
+				Rows: []rag.TableRow{
+					{Place: "大钟庄镇", Year: 2021, Value: 68, Unit: "件", Figure: "68件", Source: "a.txt"},
+					{Place: "拾万镇", Year: 2021, Value: 53, Unit: "件", Figure: "53件", Source: "b.txt"},
+				},
+				RowsOmitted: 171,
+				Missing: []rag.TableEntry{
+					{Place: "泉掌镇", Year: 2021, Source: "c.txt"}, {Place: "渔门镇", Year: 2021, Source: "d.txt"},
+				},
+				MissingOmitted: 2998},
+		}, ProofHint)},
 		{"proof.golden", ProofSpans(rag.Answer{Answer: "x", Citations: sampleCitations()})},
 		{"reports.golden", ReportsSpans([]rag.ReportInfo{
 			{Report: ingest.Report{Source: "b.txt", Town: "渔门镇", Year: 2021, Title: "渔门镇2021年度法治政府建设工作报告"}},
