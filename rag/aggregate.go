@@ -207,21 +207,17 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 		}
 		slices.Sort(fq.Places)
 	}
-	// The figures and the counts of the question's terms are read at
-	// once: on a first call both come from the store.
-	var counts map[string]map[string]int
-	var countErr error
-	counted := make(chan struct{})
-	go func() {
-		defer close(counted)
-		counts, countErr = e.termCounts(ctx, ft.tokens)
-	}()
+	// The stored term counts are read while the figures are: on a first
+	// call both come from the store. The terms are counted only once the
+	// figures show the table can answer: on a store without stored
+	// counts that means reading every report holding a term.
+	preloaded := make(chan error, 1)
+	go func() { preloaded <- e.preloadTermCounts(ctx) }()
 	set, err := e.metricFacts(ctx, fq)
 	if err == nil {
 		set.textsOf() // made once per fact query, meanwhile
 	}
-	<-counted
-	if err = cmp.Or(err, countErr); err != nil {
+	if err = cmp.Or(err, <-preloaded); err != nil {
 		return nil, false, err
 	}
 	byReport := map[string][]int{} // report ID → its rows in set
@@ -236,6 +232,10 @@ func (e *Engine) tableFigures(ctx context.Context, q Query, scope []ReportInfo, 
 	}
 	if len(byReport) == 0 {
 		return nil, true, nil
+	}
+	counts, err := e.termCounts(ctx, ft.tokens)
+	if err != nil {
+		return nil, false, err
 	}
 	model, qf := &fitted().Figure, figureAsks(q)
 	texts := set.textsOf()

@@ -2,6 +2,7 @@ package rag
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -94,8 +95,7 @@ func (e *Engine) termCounts(ctx context.Context, tokens []string) (map[string]ma
 // all of them when the store keeps no counts or not every report's of
 // this vocabulary. The caller holds tc.mu.
 func (e *Engine) storedTermCounts(ctx context.Context, tc *termCounter, tokens []string) (counts map[string]map[string]int, rest []string, err error) {
-	ts, ok := e.store.(TermCountStore)
-	if !ok || len(tokens) == 0 {
+	if _, ok := e.store.(TermCountStore); !ok || len(tokens) == 0 {
 		return nil, tokens, nil
 	}
 	v := defaultTermVocab()
@@ -114,27 +114,8 @@ func (e *Engine) storedTermCounts(ctx context.Context, tc *termCounter, tokens [
 	if len(asked) == 0 {
 		return nil, tokens, nil
 	}
-	if tc.stored == nil {
-		sc := &storedCounts{}
-		var block []byte
-		complete, err := ts.TermCounts(ctx, v.version, func(id string, enc []byte) error {
-			if cap(block)-len(block) < len(enc) {
-				block = make([]byte, 0, max(storedBlock, len(enc)))
-			}
-			block = append(block, enc...)
-			sc.ids = append(sc.ids, id)
-			sc.encs = append(sc.encs, block[len(block)-len(enc):len(block):len(block)])
-			return nil
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("read term counts: %w", err)
-		}
-		if !complete {
-			sc = &storedCounts{} // nothing of it serves: every token is counted from the chunks
-			e.log.Info("totals count their terms from the reports' chunks: some stored reports have no term counts of this version's vocabulary; `fazhi reindex` fills them in", "vocabulary", v.version)
-		}
-		sc.complete = complete
-		tc.stored = sc
+	if err := e.loadStoredCounts(ctx, tc); err != nil {
+		return nil, nil, err
 	}
 	if !tc.stored.complete {
 		return nil, tokens, nil
@@ -151,7 +132,10 @@ func (e *Engine) storedTermCounts(ctx context.Context, tc *termCounter, tokens [
 			}
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("term counts of report %s: %w", id, err)
+			// loadStoredCounts decoded every report's once: this is no
+			// store's damage but a bug; count from the chunks instead.
+			e.log.Error("stored term counts fail to decode", "report", id, "err", err)
+			return nil, tokens, nil
 		}
 	}
 	counts = make(map[string]map[string]int, len(asked))
@@ -159,6 +143,68 @@ func (e *Engine) storedTermCounts(ctx context.Context, tc *termCounter, tokens [
 		counts[t] = byToken[i]
 	}
 	return counts, rest, nil
+}
+
+// loadStoredCounts reads the term counts the store keeps with every
+// report (TermCountStore) into tc.stored, once per store version. They
+// serve only when every stored report has counts of this version's
+// vocabulary and each decodes: a report without them, or with damaged
+// ones, leaves every term to be counted from the chunks until `fazhi
+// reindex` counts it again. Only the store's failure to read is an error.
+// The caller holds tc.mu, with tc.version the store's version.
+func (e *Engine) loadStoredCounts(ctx context.Context, tc *termCounter) error {
+	ts, ok := e.store.(TermCountStore)
+	if !ok || tc.stored != nil {
+		return nil
+	}
+	v := defaultTermVocab()
+	sc := &storedCounts{}
+	var block []byte
+	damaged := ""
+	complete, err := ts.TermCounts(ctx, v.version, func(id string, enc []byte) error {
+		if damaged == "" && v.decode(enc, func(int, int) {}) != nil {
+			damaged = id
+		}
+		if cap(block)-len(block) < len(enc) {
+			block = make([]byte, 0, max(storedBlock, len(enc)))
+		}
+		block = append(block, enc...)
+		sc.ids = append(sc.ids, id)
+		sc.encs = append(sc.encs, block[len(block)-len(enc):len(block):len(block)])
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read term counts: %w", err)
+	}
+	switch {
+	case damaged != "":
+		complete = false
+		e.log.Warn("totals count their terms from the reports' chunks: a stored report's term counts are damaged; `fazhi reindex` counts them again", "report", damaged)
+	case !complete:
+		e.log.Info("totals count their terms from the reports' chunks: some stored reports have no term counts of this version's vocabulary; `fazhi reindex` fills them in", "vocabulary", v.version)
+	}
+	if !complete {
+		sc = &storedCounts{} // nothing of it serves: every token is counted from the chunks
+	}
+	sc.complete = complete
+	tc.stored = sc
+	return nil
+}
+
+// preloadTermCounts reads the stored term counts (loadStoredCounts) ahead
+// of termCounts, which then finds them read: a total reads them while it
+// reads its figures.
+func (e *Engine) preloadTermCounts(ctx context.Context) error {
+	e.mu.RLock()
+	v := e.version
+	e.mu.RUnlock()
+	tc := &e.terms
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.counts == nil || tc.version != v {
+		tc.counts, tc.version, tc.stored = map[string]map[string]int{}, v, nil
+	}
+	return e.loadStoredCounts(ctx, tc)
 }
 
 // countTerms counts, for each of terms, the distinct sentences of each
@@ -263,12 +309,17 @@ func (e *Engine) CountTerms(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	v := defaultTermVocab()
-	have := map[string]bool{}
-	complete, err := ts.TermCounts(ctx, v.version, func(id string, _ []byte) error {
+	have := map[string]bool{} // reports with counts of this vocabulary that decode
+	damaged := false
+	complete, err := ts.TermCounts(ctx, v.version, func(id string, enc []byte) error {
+		if v.decode(enc, func(int, int) {}) != nil {
+			damaged = true // counted again below
+			return nil
+		}
 		have[id] = true
 		return nil
 	})
-	if err != nil || complete {
+	if err != nil || complete && !damaged {
 		return 0, err
 	}
 	reps, err := e.store.Reports(ctx)
@@ -297,7 +348,9 @@ func (e *Engine) CountTerms(ctx context.Context) (int, error) {
 				}
 			}
 		}
-		if err := ts.SetTermCounts(ctx, r.ID, v.version, tally.encode()); err != nil {
+		if err := ts.SetTermCounts(ctx, r.ID, v.version, tally.encode()); errors.Is(err, ErrNotFound) {
+			continue // deleted meanwhile
+		} else if err != nil {
 			return n, fmt.Errorf("term counts of %s: %w", r.Source, err)
 		}
 		n++

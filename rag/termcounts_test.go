@@ -202,6 +202,34 @@ func TestTotalsFromStoredTermCounts(t *testing.T) {
 		t.Errorf("CountTerms again = %d, %v; want none left to count", n, err)
 	}
 	t.Run("filled by CountTerms", func(t *testing.T) { check(t, true) })
+
+	// Damaged counts (one report's no longer decode) serve as none: the
+	// answers are the same, counted from the chunks, and CountTerms
+	// counts that report again.
+	if err := st.SetTermCounts(ctx, mustReportID(t, st, names[1]), rag.TermVocabVersion(), []byte{0}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("one report's counts damaged", func(t *testing.T) { check(t, false) })
+	if n, err := loader.CountTerms(ctx); err != nil || n != 1 {
+		t.Fatalf("CountTerms after damage = %d, %v; want 1 report counted", n, err)
+	}
+	t.Run("damaged counts made again", func(t *testing.T) { check(t, true) })
+}
+
+// mustReportID returns the ID of the stored report of source.
+func mustReportID(t *testing.T, st rag.Store, source string) string {
+	t.Helper()
+	reps, err := st.Reports(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reps {
+		if r.Source == source {
+			return r.ID
+		}
+	}
+	t.Fatalf("no stored report %s", source)
+	return ""
 }
 
 // TestCountTermsAsPrepare empties a store's counts and fills them in

@@ -255,7 +255,7 @@ func (s *SQLite) setFTSHashSize(ctx context.Context) error {
 
 // placeColumns are the reports' columns added after the first schema
 // (issue 10); a store made before gets them empty, filled in by `fazhi
-// reindex` or the next ingest.
+// reindex` (ingesting an unchanged report again stores nothing).
 var placeColumns = []string{"place", "level", "city", "province", "division_code", "aliases"}
 
 // joinAliases and splitAliases keep a report's aliases in one column, one
@@ -716,7 +716,8 @@ func (s *SQLite) writeTx(ctx context.Context, f func(*sql.Tx) error) error {
 // whose counts were made under vocab, read in one statement (one
 // snapshot), and says whether every stored report had them.
 func (s *SQLite) TermCounts(ctx context.Context, vocab string, f func(reportID string, counts []byte) error) (bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t.report_id, t.counts, (SELECT count(*) FROM reports) FROM term_counts t WHERE t.vocab = ?`, vocab)
+	rows, err := s.db.QueryContext(ctx, `SELECT t.report_id, t.counts, (SELECT count(*) FROM reports)
+		FROM term_counts t JOIN reports r ON r.id = t.report_id WHERE t.vocab = ?`, vocab)
 	if err != nil {
 		return false, fmt.Errorf("read term counts: %w", err)
 	}
@@ -747,6 +748,9 @@ func (s *SQLite) TermCounts(ctx context.Context, vocab string, f func(reportID s
 // SetTermCounts stores counts made under vocab with the stored report id,
 // replacing those it had.
 func (s *SQLite) SetTermCounts(ctx context.Context, id, vocab string, counts []byte) error {
+	if counts == nil {
+		counts = []byte{} // no counts at all, as Postgres stores them: not NULL
+	}
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM reports WHERE id = ?`, id).Scan(&one); err != nil {

@@ -1,7 +1,8 @@
 -- The term counts a report was prepared with (rag.TermCountStore): how
 -- many of its sentences hold each token of the term vocabulary, encoded
 -- by rag, under the vocabulary version term_vocab. Rows stored before
--- have none ('' and NULL) until `fazhi reindex` or the next ingest fills
--- them; totals read the reports' sentences meanwhile.
+-- have none ('' and NULL) until `fazhi reindex` fills them (ingesting an
+-- unchanged report again stores nothing); totals read the reports'
+-- sentences meanwhile.
 ALTER TABLE reports ADD COLUMN IF NOT EXISTS term_vocab text NOT NULL DEFAULT '';
 ALTER TABLE reports ADD COLUMN IF NOT EXISTS term_counts bytea;
