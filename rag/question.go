@@ -706,6 +706,9 @@ var genericForms = map[string]bool{"乡镇": true, "街道": true, "街道办事
 
 func stripTowns(text string, towns []townName) string {
 	for _, tn := range towns {
+		if !namedIn(text, tn) {
+			continue // nothing of it to strip: a store has thousands of towns
+		}
 		text = stripCounty(text, tn)
 		text = strings.ReplaceAll(text, tn.full, " ")
 		for _, a := range tn.aliases {
@@ -716,6 +719,20 @@ func stripTowns(text string, towns []townName) string {
 		}
 	}
 	return text
+}
+
+// namedIn says whether text holds a name stripTowns removes for tn: its
+// full or short name (what its county is stripped before) or an alias.
+func namedIn(text string, tn townName) bool {
+	if strings.Contains(text, tn.full) || tn.short != "" && strings.Contains(text, tn.short) {
+		return true
+	}
+	for _, a := range tn.aliases {
+		if strings.Contains(text, a) {
+			return true
+		}
+	}
+	return false
 }
 
 // stripCounty removes a town's county where it stands right before the

@@ -277,3 +277,44 @@ func TestTermGroupsLeaveScopeWords(t *testing.T) {
 		})
 	}
 }
+
+// stripTownsPlain is stripTowns without its check that a town is named at
+// all: every town's replacements run.
+func stripTownsPlain(text string, towns []townName) string {
+	for _, tn := range towns {
+		text = stripCounty(text, tn)
+		text = strings.ReplaceAll(text, tn.full, " ")
+		for _, a := range tn.aliases {
+			text = strings.ReplaceAll(text, a, " ")
+		}
+		if len([]rune(tn.short)) >= 2 {
+			text = strings.ReplaceAll(text, tn.short, " ")
+		}
+	}
+	return text
+}
+
+// TestStripTownsSkipsUnnamed checks that skipping the towns a question
+// does not name strips exactly what stripping every town does, with
+// counties before towns, short names, aliases and one-character names.
+func TestStripTownsSkipsUnnamed(t *testing.T) {
+	towns := []townName{
+		{full: "渔门镇", short: "渔门", county: "盐边县"},
+		{full: "清溪镇", short: "清溪", county: "永丰县"},
+		{full: "广安门内街道", short: "广安门内", county: "西城区", aliases: []string{"广内街道"}},
+		{full: "槐峪乡", short: "槐峪", county: "浮山县"},
+		{full: "东镇", short: "东", county: "綦江区"},
+		{full: "城关镇", short: "城关"},
+		{full: "门镇", short: "门", county: "盐边县"},
+	}
+	questions := []string{
+		"盐边县渔门镇2020年调解了多少矛盾纠纷？", "盐边渔门调解了多少？", "永丰清溪镇和渔门镇哪个多？",
+		"广内街道有几名法律顾问？", "西城区广安门内街道2022年的文号？", "浮山县槐峪乡、綦江区东镇、城关镇分别多少件？",
+		"所有镇一共调解了多少件矛盾纠纷？", "门镇和东镇", "", "Yumen town",
+	}
+	for _, q := range questions {
+		if got, want := stripTowns(q, towns), stripTownsPlain(q, towns); got != want {
+			t.Errorf("stripTowns(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
