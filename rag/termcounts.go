@@ -49,15 +49,9 @@ const maxCountedTerms = 512
 // chunks that hold them, found through the keyword index in one query: a
 // sentence holding a term stands in a chunk holding it.
 func (e *Engine) termCounts(ctx context.Context, tokens []string) (map[string]map[string]int, error) {
-	e.mu.RLock()
-	v := e.version
-	e.mu.RUnlock()
-	tc := &e.terms
-	tc.mu.Lock()
+	tc := e.lockTerms()
 	defer tc.mu.Unlock()
-	if tc.counts == nil || tc.version != v {
-		tc.counts, tc.version, tc.stored = map[string]map[string]int{}, v, nil
-	} else if len(tc.counts)+len(tokens) > maxCountedTerms {
+	if len(tc.counts)+len(tokens) > maxCountedTerms {
 		tc.counts = map[string]map[string]int{}
 	}
 	var missing []string
@@ -195,16 +189,23 @@ func (e *Engine) loadStoredCounts(ctx context.Context, tc *termCounter) error {
 // of termCounts, which then finds them read: a total reads them while it
 // reads its figures.
 func (e *Engine) preloadTermCounts(ctx context.Context) error {
+	tc := e.lockTerms()
+	defer tc.mu.Unlock()
+	return e.loadStoredCounts(ctx, tc)
+}
+
+// lockTerms locks the engine's term counter and returns it, emptied when
+// the store changed since it counted. The caller unlocks tc.mu.
+func (e *Engine) lockTerms() *termCounter {
 	e.mu.RLock()
 	v := e.version
 	e.mu.RUnlock()
 	tc := &e.terms
 	tc.mu.Lock()
-	defer tc.mu.Unlock()
 	if tc.counts == nil || tc.version != v {
 		tc.counts, tc.version, tc.stored = map[string]map[string]int{}, v, nil
 	}
-	return e.loadStoredCounts(ctx, tc)
+	return tc
 }
 
 // countTerms counts, for each of terms, the distinct sentences of each
