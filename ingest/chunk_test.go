@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"fazhi/ingest"
+	"fazhi/internal/testcorpus"
 )
 
 // The -update flag is registered by clean_test.go (and read through
@@ -372,21 +373,8 @@ func sentencesByRune(text string) []string {
 // invalid bytes).
 func TestSentencesByRune(t *testing.T) {
 	var texts []string
-	for _, dir := range []string{"../testdata/reports", "../testdata/real/docs"} {
-		paths, err := filepath.Glob(filepath.Join(dir, "*.txt"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range paths {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			texts = append(texts, string(b), ingest.Clean(string(b)))
-		}
-	}
-	if len(texts) < 20 {
-		t.Fatalf("only %d report texts found", len(texts)/2)
+	for _, text := range testcorpus.Texts(t, "..") {
+		texts = append(texts, text, ingest.Clean(text))
 	}
 	rng := rand.New(rand.NewPCG(5, 8))
 	alphabet := []string{"。", "！", "？", "；", "!", "?", ";", "”", "’", "」", "』", "）", ")", "】", "\n", "\r", " ", "\u3000", "\t", "调解", "a", "\xff", "\xe4\xb8", "\u2028"}

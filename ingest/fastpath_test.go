@@ -1,9 +1,8 @@
 package ingest
 
 import (
+	"fazhi/internal/testcorpus"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -52,17 +51,7 @@ func TestNavWordsSplit(t *testing.T) {
 // strings of brackets, text and bytes that are not UTF-8.
 func TestBookSpans(t *testing.T) {
 	re := regexp.MustCompile(`《[^》]*》|〔[^〕]*〕`)
-	var texts []string
-	for _, dir := range []string{"../testdata/reports", "../testdata/real/docs"} {
-		paths, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
-		for _, p := range paths {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			texts = append(texts, string(b))
-		}
-	}
+	texts := testcorpus.Texts(t, "..")
 	pieces := []string{"《", "》", "〔", "〕", "法治", "2021", "\n", "、", "\xe3\x80", "\xff", "〈", "》》"}
 	rng := rand.New(rand.NewPCG(3, 5))
 	for range 5000 {

@@ -1,9 +1,8 @@
 package rag
 
 import (
+	"fazhi/internal/testcorpus"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -64,20 +63,7 @@ func TestIsHan(t *testing.T) {
 // seed and real report and on random strings mixing Han, digits, dots,
 // Latin and other letters, spaces and bytes that are not UTF-8.
 func TestTokensAsPlain(t *testing.T) {
-	var texts []string
-	for _, dir := range []string{"../testdata/reports", "../testdata/real/docs"} {
-		paths, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
-		for _, p := range paths {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			texts = append(texts, string(b))
-		}
-	}
-	if len(texts) < 5 {
-		t.Fatalf("read %d reports, want the seeds at least", len(texts))
-	}
+	texts := testcorpus.Texts(t, "..")
 	pieces := []string{"法", "治", "镇", "〇", "𠀀", "3", "٣", "12.5", ".", "..", "a", "B", "Ég", "ß", "İ", "Ω", " ", "，", "\xff", "\xe6\xb3", "ー", "한", "x1", "_"}
 	rng := rand.New(rand.NewPCG(7, 11))
 	for range 5000 {
