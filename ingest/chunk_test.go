@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
 	"fazhi/ingest"
 	"fazhi/internal/testcorpus"
 )
