@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
 	"fazhi/ingest"
 	"fazhi/internal/testcorpus"
 )

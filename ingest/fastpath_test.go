@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"fazhi/internal/testcorpus"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -9,6 +8,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"fazhi/internal/testcorpus"
 )
 
 // The ingest path takes shortcuts in hot loops; each must give what the

@@ -1,12 +1,13 @@
 package rag
 
 import (
-	"fazhi/internal/testcorpus"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"unicode"
+
+	"fazhi/internal/testcorpus"
 )
 
 // tokensPlain is Tokens as first written, over a slice of runes: the
