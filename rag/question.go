@@ -704,19 +704,28 @@ var genericForms = map[string]bool{"乡镇": true, "街道": true, "街道办事
 	// reporting unit itself, which every sentence is about.
 	"县政府": true, "县人民政府": true, "区政府": true, "区人民政府": true}
 
+// stripTowns removes the stored towns text names (stripTown), looking
+// only at those it names: a store has thousands of towns.
 func stripTowns(text string, towns []townName) string {
 	for _, tn := range towns {
-		if !namedIn(text, tn) {
-			continue // nothing of it to strip: a store has thousands of towns
+		if namedIn(text, tn) {
+			text = stripTown(text, tn)
 		}
-		text = stripCounty(text, tn)
-		text = strings.ReplaceAll(text, tn.full, " ")
-		for _, a := range tn.aliases {
-			text = strings.ReplaceAll(text, a, " ")
-		}
-		if len([]rune(tn.short)) >= 2 {
-			text = strings.ReplaceAll(text, tn.short, " ")
-		}
+	}
+	return text
+}
+
+// stripTown removes town tn from text: its name with the county before
+// it, its full name, its aliases and its short name of two characters or
+// more.
+func stripTown(text string, tn townName) string {
+	text = stripCounty(text, tn)
+	text = strings.ReplaceAll(text, tn.full, " ")
+	for _, a := range tn.aliases {
+		text = strings.ReplaceAll(text, a, " ")
+	}
+	if len([]rune(tn.short)) >= 2 {
+		text = strings.ReplaceAll(text, tn.short, " ")
 	}
 	return text
 }

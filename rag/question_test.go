@@ -282,14 +282,7 @@ func TestTermGroupsLeaveScopeWords(t *testing.T) {
 // all: every town's replacements run.
 func stripTownsPlain(text string, towns []townName) string {
 	for _, tn := range towns {
-		text = stripCounty(text, tn)
-		text = strings.ReplaceAll(text, tn.full, " ")
-		for _, a := range tn.aliases {
-			text = strings.ReplaceAll(text, a, " ")
-		}
-		if len([]rune(tn.short)) >= 2 {
-			text = strings.ReplaceAll(text, tn.short, " ")
-		}
+		text = stripTown(text, tn)
 	}
 	return text
 }
