@@ -2,7 +2,6 @@ package ingest_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -376,15 +375,8 @@ func TestSentencesByRune(t *testing.T) {
 	for _, text := range testcorpus.Texts(t, "..") {
 		texts = append(texts, text, ingest.Clean(text))
 	}
-	rng := rand.New(rand.NewPCG(5, 8))
 	alphabet := []string{"。", "！", "？", "；", "!", "?", ";", "”", "’", "」", "』", "）", ")", "】", "\n", "\r", " ", "\u3000", "\t", "调解", "a", "\xff", "\xe4\xb8", "\u2028"}
-	for range 2000 {
-		var b strings.Builder
-		for range rng.IntN(40) {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		texts = append(texts, b.String())
-	}
+	texts = append(texts, testcorpus.Jumbles(5, alphabet, 2000, 40)...)
 	for i, text := range texts {
 		if got, want := ingest.Sentences(text), sentencesByRune(text); !slices.Equal(got, want) {
 			t.Fatalf("text %d (%.40q): Sentences gives %q, want %q", i, text, got, want)

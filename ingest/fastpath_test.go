@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"math/rand/v2"
 	"regexp"
 	"slices"
 	"strings"
@@ -54,14 +53,7 @@ func TestBookSpans(t *testing.T) {
 	re := regexp.MustCompile(`《[^》]*》|〔[^〕]*〕`)
 	texts := testcorpus.Texts(t, "..")
 	pieces := []string{"《", "》", "〔", "〕", "法治", "2021", "\n", "、", "\xe3\x80", "\xff", "〈", "》》"}
-	rng := rand.New(rand.NewPCG(3, 5))
-	for range 5000 {
-		var b strings.Builder
-		for range rng.IntN(10) {
-			b.WriteString(pieces[rng.IntN(len(pieces))])
-		}
-		texts = append(texts, b.String())
-	}
+	texts = append(texts, testcorpus.Jumbles(3, pieces, 5000, 10)...)
 	books := 0
 	for _, text := range texts {
 		var want [][2]int

@@ -1,7 +1,6 @@
 package rag
 
 import (
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -66,14 +65,7 @@ func TestIsHan(t *testing.T) {
 func TestTokensAsPlain(t *testing.T) {
 	texts := testcorpus.Texts(t, "..")
 	pieces := []string{"法", "治", "镇", "〇", "𠀀", "3", "٣", "12.5", ".", "..", "a", "B", "Ég", "ß", "İ", "Ω", " ", "，", "\xff", "\xe6\xb3", "ー", "한", "x1", "_"}
-	rng := rand.New(rand.NewPCG(7, 11))
-	for range 5000 {
-		var b strings.Builder
-		for range rng.IntN(12) {
-			b.WriteString(pieces[rng.IntN(len(pieces))])
-		}
-		texts = append(texts, b.String())
-	}
+	texts = append(texts, testcorpus.Jumbles(7, pieces, 5000, 12)...)
 	for _, text := range texts {
 		if got, want := Tokens(text), tokensPlain(text); !slices.Equal(got, want) {
 			t.Fatalf("Tokens(%.80q):\n got %q\nwant %q", text, got, want)

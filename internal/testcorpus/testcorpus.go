@@ -4,8 +4,10 @@
 package testcorpus
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -36,4 +38,20 @@ func Texts(tb testing.TB, root string) []string {
 		tb.Fatalf("read %d report texts under %s, want the 5 seeds and 40 real reports", len(texts), root)
 	}
 	return texts
+}
+
+// Jumbles returns n strings, each up to maxPieces of pieces drawn at
+// random (seeded by seed, so a failure repeats): the awkward texts a fast
+// routine is checked on beside real ones (marks, broken UTF-8, spaces).
+func Jumbles(seed uint64, pieces []string, n, maxPieces int) []string {
+	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	out := make([]string, n)
+	for i := range out {
+		var b strings.Builder
+		for range rng.IntN(maxPieces) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		out[i] = b.String()
+	}
+	return out
 }
